@@ -1,0 +1,6 @@
+/**
+ * Public API of the Crynux library. Framework-free: nothing here imports Node-RED.
+ */
+export * from './errors';
+export * from './protocol';
+export * from './client-types';

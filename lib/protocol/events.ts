@@ -1,0 +1,112 @@
+/**
+ * Decoding of Task contract logs into plain objects (SPEC §3.3, §3.6). Logs are matched by
+ * contract address and topic0, never by position in the receipt.
+ */
+import { AbiCoder, getAddress } from 'ethers';
+import { TASK_EVENT_TOPICS, taskInterface } from './abi';
+
+export interface LogLike {
+  address: string;
+  topics: readonly string[];
+  data: string;
+  blockNumber?: number;
+  transactionHash?: string;
+  logIndex?: number;
+  index?: number;
+}
+
+export interface ReceiptLike {
+  status?: number | null;
+  logs: readonly LogLike[];
+  hash?: string;
+  transactionHash?: string;
+  blockNumber?: number;
+}
+
+export type TaskEvent =
+  | { name: 'TaskPending'; taskId: bigint; taskType: bigint; creator: string; taskHash: string; dataHash: string }
+  | { name: 'TaskStarted'; taskId: bigint; taskType: bigint; creator: string; selectedNode: string; taskHash: string; dataHash: string; round: bigint }
+  | { name: 'TaskResultCommitmentsReady'; taskId: bigint }
+  | { name: 'TaskSuccess'; taskId: bigint; result: string; resultNode: string }
+  | { name: 'TaskAborted'; taskId: bigint; reason: string }
+  | { name: 'TaskResultUploaded'; taskId: bigint }
+  | { name: 'TaskNodeSuccess'; taskId: bigint; nodeAddress: string; fee: bigint }
+  | { name: 'TaskNodeSlashed'; taskId: bigint; nodeAddress: string }
+  | { name: 'TaskNodeCancelled'; taskId: bigint; nodeAddress: string };
+
+const coder = AbiCoder.defaultAbiCoder();
+const TOPIC_TO_NAME = new Map<string, keyof typeof TASK_EVENT_TOPICS>(
+  Object.entries(TASK_EVENT_TOPICS).map(([name, topic]) => [topic, name as keyof typeof TASK_EVENT_TOPICS]),
+);
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * Decodes a Task log, or returns null for logs of other contracts/events. Handles the
+ * older layout where TaskSuccess/TaskAborted had a non-indexed id (SPEC §3.3: check the
+ * topic count).
+ */
+export function decodeTaskLog(log: LogLike, taskAddress?: string): TaskEvent | null {
+  if (taskAddress && !sameAddress(log.address, taskAddress)) return null;
+  const name = log.topics.length > 0 ? TOPIC_TO_NAME.get(log.topics[0].toLowerCase()) : undefined;
+  if (!name) return null;
+  if ((name === 'TaskSuccess' || name === 'TaskAborted') && log.topics.length === 1) {
+    // legacy: taskId in data
+    if (name === 'TaskAborted') {
+      const [taskId, reason] = coder.decode(['uint256', 'string'], log.data);
+      return { name, taskId, reason };
+    }
+    const [taskId, result, resultNode] = coder.decode(['uint256', 'bytes', 'address'], log.data);
+    return { name, taskId, result, resultNode: getAddress(resultNode) };
+  }
+  const parsed = taskInterface.parseLog({ topics: [...log.topics], data: log.data });
+  if (!parsed) return null;
+  const a = parsed.args;
+  switch (name) {
+    case 'TaskPending':
+      return { name, taskId: a.taskId, taskType: a.taskType, creator: a.creator, taskHash: a.taskHash, dataHash: a.dataHash };
+    case 'TaskStarted':
+      return {
+        name, taskId: a.taskId, taskType: a.taskType, creator: a.creator, selectedNode: a.selectedNode,
+        taskHash: a.taskHash, dataHash: a.dataHash, round: a.round,
+      };
+    case 'TaskSuccess':
+      return { name, taskId: a.taskId, result: a.result, resultNode: a.resultNode };
+    case 'TaskAborted':
+      return { name, taskId: a.taskId, reason: a.reason };
+    case 'TaskNodeSuccess':
+      return { name, taskId: a.taskId, nodeAddress: a.nodeAddress, fee: a.fee };
+    case 'TaskNodeSlashed':
+    case 'TaskNodeCancelled':
+      return { name, taskId: a.taskId, nodeAddress: a.nodeAddress };
+    case 'TaskResultCommitmentsReady':
+    case 'TaskResultUploaded':
+      return { name, taskId: a.taskId };
+  }
+}
+
+/**
+ * The task id created by a createTask receipt: data word 0 of the one `TaskPending` log
+ * emitted by the Task contract. Never picked by index: eviction receipts start with another
+ * task's TaskAborted (SPEC §3.6).
+ */
+export function taskIdFromReceipt(receipt: ReceiptLike, taskAddress: string): bigint {
+  const pending = receipt.logs.filter(
+    (l) => sameAddress(l.address, taskAddress) && l.topics[0]?.toLowerCase() === TASK_EVENT_TOPICS.TaskPending,
+  );
+  if (pending.length !== 1) {
+    throw new Error(
+      `Expected exactly one TaskPending log from the Task contract ${taskAddress} in the receipt, found ${pending.length}`,
+    );
+  }
+  const ev = decodeTaskLog(pending[0], taskAddress);
+  if (!ev || ev.name !== 'TaskPending') throw new Error('The TaskPending log could not be decoded');
+  return ev.taskId;
+}
+
+/** All Task events of a receipt, in log order. */
+export function taskEventsFromReceipt(receipt: ReceiptLike, taskAddress: string): TaskEvent[] {
+  return receipt.logs.map((l) => decodeTaskLog(l, taskAddress)).filter((e): e is TaskEvent => e !== null);
+}
