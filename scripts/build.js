@@ -7,10 +7,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const dist = path.join(root, 'dist');
+// CRYNUX_DIST builds elsewhere (parallel work on one checkout); CRYNUX_BUILD_LENIENT keeps
+// going past type errors in files you are not working on. CI uses neither.
+const dist = path.resolve(process.env.CRYNUX_DIST || path.join(root, 'dist'));
 
 fs.rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root, '--outDir', dist], { stdio: 'inherit' });
+} catch (err) {
+  if (!process.env.CRYNUX_BUILD_LENIENT) process.exit(1);
+  console.error('build: type errors above (lenient mode, continuing)');
+}
 
 function copyDir(from, to, filter) {
   if (!fs.existsSync(from)) return;

@@ -8,8 +8,12 @@ import path from 'node:path';
 
 /** Repository root, from dist/test/helpers or test/helpers. */
 export const REPO_ROOT = (() => {
+  // dist/test/helpers normally; a build elsewhere (CRYNUX_DIST) falls back to the cwd.
   let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    if (path.dirname(dir) === dir) return process.cwd();
+    dir = path.dirname(dir);
+  }
   return dir;
 })();
 
