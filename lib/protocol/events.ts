@@ -43,24 +43,51 @@ function sameAddress(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** Topics (topic0 included) of each event in the 2024 layout. */
+const TOPIC_COUNT: Record<keyof typeof TASK_EVENT_TOPICS, number> = {
+  TaskPending: 2,
+  TaskStarted: 3,
+  TaskResultCommitmentsReady: 2,
+  TaskSuccess: 3,
+  TaskAborted: 2,
+  TaskResultUploaded: 2,
+  TaskNodeSuccess: 2,
+  TaskNodeSlashed: 2,
+  TaskNodeCancelled: 2,
+};
+
 /**
- * Decodes a Task log, or returns null for logs of other contracts/events. Handles the
- * older layout where TaskSuccess/TaskAborted had a non-indexed id (SPEC §3.3: check the
- * topic count).
+ * Decodes a Task log, or returns null for logs of other contracts/events and for logs that
+ * do not decode (never throws: a watcher must survive a stray log). Handles the older layout
+ * where TaskSuccess/TaskAborted had a non-indexed id (SPEC §3.3: check the topic count).
  */
 export function decodeTaskLog(log: LogLike, taskAddress?: string): TaskEvent | null {
   if (taskAddress && !sameAddress(log.address, taskAddress)) return null;
   const name = log.topics.length > 0 ? TOPIC_TO_NAME.get(log.topics[0].toLowerCase()) : undefined;
   if (!name) return null;
-  if ((name === 'TaskSuccess' || name === 'TaskAborted') && log.topics.length === 1) {
-    // legacy: taskId in data
-    if (name === 'TaskAborted') {
-      const [taskId, reason] = coder.decode(['uint256', 'string'], log.data);
-      return { name, taskId, reason };
+  try {
+    return decodeKnown(name, log);
+  } catch {
+    return null;
+  }
+}
+
+function decodeKnown(name: keyof typeof TASK_EVENT_TOPICS, log: LogLike): TaskEvent | null {
+  if (name === 'TaskAborted' && log.topics.length === 1) {
+    const [taskId, reason] = coder.decode(['uint256', 'string'], log.data);
+    return { name, taskId, reason };
+  }
+  if (name === 'TaskSuccess' && log.topics.length < 3) {
+    // legacy: taskId (and the node, when not indexed) in data
+    if (log.topics.length === 2) {
+      const [taskId, result] = coder.decode(['uint256', 'bytes'], log.data);
+      const [resultNode] = coder.decode(['address'], log.topics[1]);
+      return { name, taskId, result, resultNode: getAddress(resultNode) };
     }
     const [taskId, result, resultNode] = coder.decode(['uint256', 'bytes', 'address'], log.data);
     return { name, taskId, result, resultNode: getAddress(resultNode) };
   }
+  if (log.topics.length !== TOPIC_COUNT[name]) return null;
   const parsed = taskInterface.parseLog({ topics: [...log.topics], data: log.data });
   if (!parsed) return null;
   const a = parsed.args;

@@ -59,9 +59,12 @@ export function classifyRelayAnswer(status: number, body: unknown): RelayAnswerC
   if (TRANSIENT_MESSAGES.has(message)) return { kind: 'transient', message, field, status };
   if (message === 'Invalid signature') return { kind: 'fatal', message, field, status, resyncClock: true };
   if (status === 404) return { kind: 'transient', message: message || 'HTTP 404 Not Found', status };
+  // Not from the relay itself but from proxies in front of it: worth a bounded retry.
+  if (status === 408 || status === 429) return { kind: 'transient', message: message || `HTTP ${status}`, status };
   if (status >= 500) {
     // 500 carrying a Go decode/verify error is deterministic: retrying cannot help (SPEC §4.6).
-    if (/^invalid character|^invalid signature|^json: /.test(message)) return { kind: 'fatal', message, status };
+    // `image:`/`png:` = an uploaded result file that is not a PNG (SPEC §4.3 C6).
+    if (/^invalid character|^invalid signature|^json: |^image: |^png: /.test(message)) return { kind: 'fatal', message, status };
     return { kind: 'transient', message: message || `HTTP ${status}`, status };
   }
   return { kind: 'fatal', message: message || `HTTP ${status}`, field, status };

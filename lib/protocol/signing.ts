@@ -8,10 +8,12 @@ import { goJsonString } from './go-json';
 export type RelayFieldValue = string | number | bigint;
 export type RelayFields = Record<string, RelayFieldValue>;
 
-/** Decimal text of a uint64-like integer; numbers must be safe non-negative integers. */
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Decimal text of a uint64 (the relay's Go field type); numbers must be safe non-negative integers. */
 function decimal(name: string, v: number | bigint): string {
   if (typeof v === 'bigint') {
-    if (v < 0n) throw new RangeError(`${name} must not be negative`);
+    if (v < 0n || v > UINT64_MAX) throw new RangeError(`${name} must be a whole number from 0 to 2^64-1`);
     return v.toString(10);
   }
   if (!Number.isSafeInteger(v) || v < 0) {
