@@ -56,7 +56,12 @@ function validatorsFor(allowUnknownKeys: boolean, requireExplicit: boolean): Val
     // verbose: errors carry their schema, so messages can state the full allowed range.
     const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
     ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
-    const prep = (schema: Json): object => relax(schema, allowUnknownKeys, !requireExplicit) as object;
+    const prep = (schema: Json): object => {
+      const out = relax(schema, allowUnknownKeys, !requireExplicit) as { $defs?: Record<string, Json> };
+      // The 2024 relay left image sizes unconstrained (SPEC §6.2); only our strict profile bounds them.
+      if (allowUnknownKeys && out.$defs?.imageSide) out.$defs.imageSide = { type: 'integer', minimum: 1 };
+      return out;
+    };
     v = { sd: ajv.compile(prep(sdSchema)), gpt: ajv.compile(prep(gptSchema)) };
     cache.set(key, v);
   }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { TaskArgsError } from '../../lib/errors';
-import { assertValidTaskArgs, buildGptTaskArgs, buildSdTaskArgs, validateTaskArgs } from '../../lib/task-args';
+import { assertValidTaskArgs, buildGptTaskArgs, buildSdTaskArgs, validateTaskArgs, type ValidateTaskArgsOptions } from '../../lib/task-args';
 
 const SD_OK = {
   base_model: 'runwayml/stable-diffusion-v1-5',
@@ -28,7 +28,7 @@ function variant(base: object, patch: Record<string, unknown>): Record<string, u
   return out;
 }
 
-function issuesOf(taskType: 0 | 1, args: string | object, options?: { allowUnknownKeys?: boolean }) {
+function issuesOf(taskType: 0 | 1, args: string | object, options?: ValidateTaskArgsOptions) {
   const r = validateTaskArgs(taskType, args, options);
   return r.valid ? [] : r.issues;
 }
@@ -129,6 +129,12 @@ describe('validateTaskArgs', () => {
     it('lets unknown keys and unspelled defaults through', () => {
       assert.deepEqual(validateTaskArgs(0, { ...relayExample, future_field: 1 }, { allowUnknownKeys: true }), { valid: true });
       assert.deepEqual(validateTaskArgs(1, { ...GPT_OK, generation_config: { min_p: 0.1 } }, { allowUnknownKeys: true }), { valid: true });
+    });
+    it('leaves image sizes unconstrained as the 2024 relay did, while strict mode bounds them', () => {
+      const odd = variant(relayExample, { 'task_config.image_width': 100, 'task_config.image_height': 4096 });
+      assert.deepEqual(validateTaskArgs(0, odd, { allowUnknownKeys: true }), { valid: true });
+      const paths = issuesOf(0, odd, { requireExplicitDefaults: false }).map((i) => i.path).sort();
+      assert.deepEqual(paths, ['task_config.image_height', 'task_config.image_width']);
     });
     it('strict mode names the unspelled defaults and the unknown key', () => {
       const paths = issuesOf(0, { ...relayExample, future_field: 1 }).map((i) => i.path);
