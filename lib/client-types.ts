@@ -35,7 +35,10 @@ export interface CrynuxClientOptions {
   gasPrice?: 'auto' | bigint;
   /** 'estimate' = eth_estimateGas + margin; otherwise a fixed gas limit. Default 5,000,000 (SPEC §3.10). */
   gasLimit?: 'estimate' | bigint;
-  /** Blocks on top of the block holding an event before it counts (reorg safety). Default 1 on the devnet preset. */
+  /**
+   * Confirmations before a receipt or event counts (reorg safety), counting the block that holds
+   * it, as ethers does: 1 = as soon as it is mined, 3 = two more blocks on top. 0 acts as 1. Default 1.
+   */
   confirmations?: number;
   /** Block watcher poll interval in ms. Default 2000. */
   pollIntervalMs?: number;
@@ -43,6 +46,10 @@ export interface CrynuxClientOptions {
   maxLogRange?: number;
   /** Persistence for pending tasks and the block cursor (crash safety). Default: memory only. */
   store?: KeyValueStore;
+  /** Prefix of the keys written to `store` (one client per prefix). Default "crynux". */
+  storeNamespace?: string;
+  /** Timeout of one JSON-RPC or relay HTTP request, ms. Default 15,000 (RPC) / 30,000 (relay). */
+  requestTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -61,6 +68,13 @@ export interface CreateTaskOptions {
   onSent?: (txHash: string) => void | Promise<void>;
   /** Follow an already-broadcast transaction instead of sending a new one (restart recovery). */
   existingTxHash?: string;
+  /**
+   * Persist this job in the client's store (crash safety): the tx hash before broadcast, then
+   * the task id, outcome and upload. A second createTask with the same key never sends again:
+   * it follows the recorded transaction or returns the recorded task. Remove it with
+   * `client.untrack(key)` once the result is delivered.
+   */
+  track?: { key: string; snapshot?: unknown; stage?: string };
 }
 
 export interface CreatedTask {
@@ -141,4 +155,6 @@ export interface ClientHealth {
   pending: number;
   /** Last block the watcher has fully processed. */
   cursor?: number;
+  /** How task events are read: 'logs' (eth_getLogs) or 'blocks' (the slower receipt fallback). */
+  eventSource?: 'logs' | 'blocks';
 }

@@ -1,0 +1,424 @@
+/**
+ * One loop per wallet that follows the Task contract's terminal events for every pending
+ * task at once (ARCHITECTURE "One client per wallet"): per poll one eth_blockNumber and, when
+ * blocks were added, one eth_getLogs per ≤ maxLogRange blocks, whatever the number of tasks.
+ *
+ * - The first terminal event per task wins (SPEC §3.8): TaskAborted after TaskSuccess only
+ *   tells upload waiters that the files will never come.
+ * - Events count once `confirmations` blocks hold them (1 = mined).
+ * - The cursor (last block fully processed) moves only after the events in the range were
+ *   handed to `onRecord` (persistence), and is saved with the ids it covers, so a restart
+ *   resumes from it without missing or re-scanning anything (ARCHITECTURE "Crash safety").
+ * - The loop runs only while some task is pending; close() clears every timer.
+ */
+import { EventEmitter } from 'node:events';
+import { CrynuxError, TimeoutError } from '../errors';
+import { ABORT_REASONS, decodeTaskLog, TASK_EVENT_TOPICS, type LogLike } from '../protocol';
+import type { TaskOutcome, WaitOptions } from '../client-types';
+import { abortReasonError } from '../relay/backoff';
+import { TaskLogSource } from './logs';
+import type { ChainTaskState } from './task-contract';
+import type { BlockWatcherOptions, CursorState, TaskRecordUpdate, UploadedEvent } from './watcher-types';
+
+export type { UploadedEvent, TaskRecordUpdate, CursorState, CursorStore, CancelResult, BlockWatcherOptions } from './watcher-types';
+
+interface Waiter<T> {
+  ok: (value: T) => void;
+  fail: (err: Error) => void;
+}
+
+interface Entry {
+  id: bigint;
+  /** A scan from this block is still owed to this task. */
+  needsFrom?: number;
+  /** Waiting for the status check that replaces a missing fromBlock. */
+  resolving?: boolean;
+  outcome?: TaskOutcome;
+  uploaded?: UploadedEvent;
+  abortedAfterSuccess?: string;
+  outcomeWaiters: Set<Waiter<TaskOutcome>>;
+  uploadWaiters: Set<Waiter<UploadedEvent>>;
+  /** Waiters whose timeout asked for a cancel once the deadline passes. */
+  cancelWaiters: Set<Waiter<TaskOutcome>>;
+  cancelling?: boolean;
+  tracked: boolean;
+  lingerUntil?: number;
+}
+
+const WATCHED_TOPICS = [TASK_EVENT_TOPICS.TaskSuccess, TASK_EVENT_TOPICS.TaskAborted, TASK_EVENT_TOPICS.TaskResultUploaded];
+
+export function taskAbortedError(id: bigint, reason: string): CrynuxError {
+  return new CrynuxError('TASK_ABORTED', `Task ${id} was aborted (${reason}); its results will never be uploaded`);
+}
+
+/** Emits `poll-error` (message), `poll-ok`, `pending` (count) and `mode` ('logs' | 'blocks'). */
+export class BlockWatcher extends EventEmitter {
+  private readonly o: Required<Omit<BlockWatcherOptions, 'cursorStore' | 'taskState' | 'cancelIfDue' | 'onRecord' | 'logger'>> &
+    BlockWatcherOptions;
+  private readonly source: TaskLogSource;
+  private readonly entries = new Map<string, Entry>();
+  private cursorValue: number | undefined;
+  private loaded: CursorState | undefined;
+  private loadedOnce = false;
+  private lastSaved = '';
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private closed = false;
+  private lastPending = 0;
+  private failing = false;
+  private modeReported = false;
+
+  constructor(opts: BlockWatcherOptions) {
+    super();
+    this.o = {
+      ...opts,
+      confirmations: opts.confirmations ?? 1,
+      pollIntervalMs: opts.pollIntervalMs ?? 2000,
+      maxLogRange: opts.maxLogRange ?? 500,
+      lookbackBlocks: opts.lookbackBlocks ?? 10_000,
+      maxRangesPerTick: opts.maxRangesPerTick ?? 20,
+      lingerMs: opts.lingerMs ?? 10 * 60_000,
+    };
+    this.source = new TaskLogSource(opts.rpc, opts.taskAddress, WATCHED_TOPICS, this.o.maxLogRange, opts.logger);
+  }
+
+  /** Last block fully processed. */
+  get cursor(): number | undefined {
+    return this.cursorValue;
+  }
+
+  /** eth_getLogs, or the slower block-receipt fallback. */
+  get mode(): 'logs' | 'blocks' {
+    return this.source.mode;
+  }
+
+  get pendingCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (this.isActive(e)) n++;
+    return n;
+  }
+
+  /** Starts (or keeps) watching a task. `tracked` tasks stay watched until final. */
+  watch(taskId: bigint, opts: { fromBlock?: number; tracked?: boolean; known?: TaskRecordUpdate } = {}): void {
+    this.entry(taskId, opts);
+    this.kick();
+  }
+
+  /** Stops the persistent interest in a task (waiters still get their answer). */
+  untrack(taskId: bigint): void {
+    const e = this.entries.get(taskId.toString());
+    if (e) e.tracked = false;
+    this.emitPending();
+  }
+
+  /** What is known so far about a task, without waiting. */
+  known(taskId: bigint): TaskRecordUpdate | undefined {
+    const e = this.entries.get(taskId.toString());
+    return e && { outcome: e.outcome, uploaded: e.uploaded, abortedAfterSuccess: e.abortedAfterSuccess };
+  }
+
+  waitForOutcome(taskId: bigint, opts: WaitOptions = {}): Promise<TaskOutcome> {
+    if (this.closed) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
+    const e = this.entry(taskId, { fromBlock: opts.fromBlock });
+    if (e.outcome) return Promise.resolve(e.outcome);
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        e.outcomeWaiters.delete(waiter);
+        e.cancelWaiters.delete(waiter);
+        this.emitPending();
+      };
+      const waiter: Waiter<TaskOutcome> = {
+        ok: (o) => (cleanup(), resolve(o)),
+        fail: (err) => (cleanup(), reject(err)),
+      };
+      const onAbort = () => waiter.fail(abortReasonError(opts.signal));
+      if (opts.signal?.aborted) return reject(abortReasonError(opts.signal));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      e.outcomeWaiters.add(waiter);
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          if (!opts.cancelOnTimeout || !this.o.cancelIfDue) {
+            waiter.ok({ status: 'aborted', taskId: taskId.toString(), abortReason: 'timeout' });
+            return;
+          }
+          // Keep waiting for a real outcome until the contract lets us cancel (SPEC §3.9).
+          e.cancelWaiters.add(waiter);
+          this.kick(true);
+        }, Math.max(0, opts.timeoutMs));
+      }
+      this.kick();
+    });
+  }
+
+  /** Resolves on TaskResultUploaded; rejects once the task is known to be aborted. */
+  waitForUploaded(taskId: bigint, opts: { timeoutMs?: number; signal?: AbortSignal; fromBlock?: number } = {}): Promise<UploadedEvent> {
+    if (this.closed) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
+    const e = this.entry(taskId, { fromBlock: opts.fromBlock });
+    if (e.uploaded) return Promise.resolve(e.uploaded);
+    const aborted = e.abortedAfterSuccess ?? (e.outcome?.status === 'aborted' ? e.outcome.abortReason : undefined);
+    if (aborted !== undefined) return Promise.reject(taskAbortedError(taskId, aborted));
+    return new Promise<UploadedEvent>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        e.uploadWaiters.delete(waiter);
+        this.emitPending();
+      };
+      const waiter: Waiter<UploadedEvent> = {
+        ok: (u) => (cleanup(), resolve(u)),
+        fail: (err) => (cleanup(), reject(err)),
+      };
+      const onAbort = () => waiter.fail(abortReasonError(opts.signal));
+      if (opts.signal?.aborted) return reject(abortReasonError(opts.signal));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      e.uploadWaiters.add(waiter);
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => waiter.fail(new TimeoutError(`Task ${taskId}: results not reported uploaded (TaskResultUploaded) within ${opts.timeoutMs} ms`)),
+          Math.max(0, opts.timeoutMs),
+        );
+      }
+      this.kick();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const err = new CrynuxError('CLOSED', 'The client was closed while waiting');
+    for (const e of this.entries.values()) {
+      for (const w of [...e.uploadWaiters, ...e.outcomeWaiters]) w.fail(err);
+    }
+  }
+
+  // ---- bookkeeping ----
+
+  private entry(id: bigint, opts: { fromBlock?: number; tracked?: boolean; known?: TaskRecordUpdate }): Entry {
+    const key = id.toString();
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { id, outcomeWaiters: new Set(), uploadWaiters: new Set(), cancelWaiters: new Set(), tracked: false };
+      Object.assign(e, opts.known ?? {});
+      this.entries.set(key, e);
+      if (opts.fromBlock === undefined) e.resolving = true;
+      else if (!Number.isSafeInteger(opts.fromBlock) || opts.fromBlock < 0) {
+        this.entries.delete(key);
+        throw new CrynuxError('TASK_ARGS', `fromBlock must be a non-negative block number, got ${String(opts.fromBlock)}`);
+      } else if (opts.tracked && this.loaded && this.loaded.covered.includes(key) && opts.fromBlock <= this.loaded.block) {
+        // Recorded up to the saved cursor by the previous run: continue after it.
+        e.needsFrom = this.loaded.block + 1;
+      } else {
+        e.needsFrom = opts.fromBlock;
+      }
+      this.prune();
+    }
+    if (opts.tracked) e.tracked = true;
+    return e;
+  }
+
+  private isFinal(e: Entry): boolean {
+    return e.outcome?.status === 'aborted' || e.uploaded !== undefined || e.abortedAfterSuccess !== undefined;
+  }
+
+  private isActive(e: Entry): boolean {
+    if (this.isFinal(e)) return false;
+    if (e.uploadWaiters.size > 0) return true;
+    if (!e.outcome && e.outcomeWaiters.size > 0) return true;
+    return e.tracked || (e.lingerUntil !== undefined && e.lingerUntil > Date.now());
+  }
+
+  private prune(): void {
+    if (this.entries.size <= 2000) return;
+    for (const [k, e] of this.entries) {
+      if (this.entries.size <= 1500) break;
+      if (!this.isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
+    }
+  }
+
+  private emitPending(): void {
+    const n = this.pendingCount;
+    if (n !== this.lastPending) {
+      this.lastPending = n;
+      this.emit('pending', n);
+    }
+  }
+
+  // ---- the loop ----
+
+  private kick(now = false): void {
+    this.emitPending();
+    if (this.closed || this.running) return;
+    if (this.timer && !now) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), 0);
+  }
+
+  private async run(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed) return;
+    this.running = true;
+    let more = false;
+    try {
+      more = await this.tick();
+      if (this.failing) {
+        this.failing = false;
+        this.emit('poll-ok');
+      }
+    } catch (err) {
+      this.failing = true;
+      const message = (err as Error).message;
+      this.o.logger?.warn(`block watcher: ${message}`);
+      this.emit('poll-error', message);
+    } finally {
+      this.running = false;
+    }
+    if (this.source.mode !== 'logs' && !this.modeReported) {
+      this.modeReported = true;
+      this.emit('mode', this.source.mode);
+    }
+    this.emitPending();
+    if (this.closed) return;
+    if (this.pendingCount === 0) {
+      // Idle: forget the position so a later task starts from its own block, not from here.
+      this.cursorValue = undefined;
+      for (const [k, e] of this.entries) if (!this.isFinal(e) && !this.isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
+      return;
+    }
+    this.timer = setTimeout(() => void this.run(), more ? 0 : this.o.pollIntervalMs);
+  }
+
+  private async loadCursor(): Promise<void> {
+    if (this.loadedOnce || !this.o.cursorStore) return;
+    this.loadedOnce = true;
+    this.loaded = await this.o.cursorStore.load();
+    if (!this.loaded) return;
+    // The saved block matters only to the tracked tasks it covers: they continue right after it
+    // (a task that is not covered is scanned from its own fromBlock; an idle gap is never scanned).
+    // Entries registered before the load get the treatment entry() gives later ones.
+    for (const e of this.entries.values()) {
+      if (e.tracked && e.needsFrom !== undefined && e.needsFrom <= this.loaded.block && this.loaded.covered.includes(e.id.toString())) {
+        e.needsFrom = this.loaded.block + 1;
+      }
+    }
+  }
+
+  /** One poll; true when a backlog remains. */
+  private async tick(): Promise<boolean> {
+    await this.loadCursor();
+    const head = Number(await this.o.rpc.request<string>('eth_blockNumber', []));
+    const safe = head - Math.max(1, this.o.confirmations) + 1;
+    for (const e of this.entries.values()) if (e.resolving) await this.resolveStart(e, head);
+
+    let from = this.cursorValue === undefined ? undefined : this.cursorValue + 1;
+    for (const e of this.entries.values()) {
+      if (e.needsFrom !== undefined && this.isActive(e)) from = from === undefined ? e.needsFrom : Math.min(from, e.needsFrom);
+    }
+    let a = from ?? safe + 1;
+    for (let ranges = 0; a <= safe && ranges < this.o.maxRangesPerTick; ranges++) {
+      const b = Math.min(safe, a + this.source.range - 1);
+      await this.dispatch(await this.source.fetch(a, b));
+      this.cursorValue = b;
+      for (const e of this.entries.values()) {
+        if (e.needsFrom !== undefined && e.needsFrom >= a && e.needsFrom <= b + 1) e.needsFrom = undefined;
+      }
+      a = b + 1;
+    }
+    if (this.cursorValue === undefined) this.cursorValue = a - 1;
+    await this.saveCursor();
+    this.startCancels();
+    return a <= safe;
+  }
+
+  /** Without fromBlock: running/queued at `head` means every event is still ahead. */
+  private async resolveStart(e: Entry, head: number): Promise<void> {
+    let state: ChainTaskState = 'finished';
+    if (this.o.taskState) state = await this.o.taskState(e.id, `0x${head.toString(16)}`);
+    e.needsFrom = state === 'finished' ? Math.max(0, head - this.o.lookbackBlocks) : head + 1;
+    e.resolving = false;
+  }
+
+  private async dispatch(logs: LogLike[]): Promise<void> {
+    const changed = new Map<Entry, TaskRecordUpdate>();
+    for (const log of logs) {
+      const ev = decodeTaskLog(log, this.o.taskAddress);
+      if (!ev) continue;
+      const e = this.entries.get(ev.taskId.toString());
+      if (!e) continue;
+      const where = { blockNumber: log.blockNumber ?? 0, txHash: log.transactionHash ?? '' };
+      if (ev.name === 'TaskSuccess' && !e.outcome) {
+        e.outcome = { status: 'success', taskId: e.id.toString(), result: ev.result, resultNode: ev.resultNode, ...where };
+        if (!e.tracked) e.lingerUntil = Date.now() + this.o.lingerMs;
+      } else if (ev.name === 'TaskAborted' && !e.outcome) {
+        e.outcome = { status: 'aborted', taskId: e.id.toString(), abortReason: ev.reason, ...where };
+      } else if (ev.name === 'TaskAborted' && e.outcome?.status === 'success' && !e.uploaded && e.abortedAfterSuccess === undefined) {
+        e.abortedAfterSuccess = ev.reason;
+      } else if (ev.name === 'TaskResultUploaded' && !e.uploaded) {
+        e.uploaded = where;
+      } else continue;
+      changed.set(e, { outcome: e.outcome, uploaded: e.uploaded, abortedAfterSuccess: e.abortedAfterSuccess });
+    }
+    for (const [e, update] of changed) {
+      if (e.tracked && this.o.onRecord) await this.o.onRecord(e.id.toString(), update);
+      this.notify(e);
+    }
+  }
+
+  private notify(e: Entry): void {
+    // Our own cancelTask's "Task Cancelled" goes to its waiters as 'timeout' + cancelTxHash once it returns.
+    const ownCancel = e.cancelling && e.outcome?.status === 'aborted' && e.outcome.abortReason === ABORT_REASONS.CANCELLED;
+    if (e.outcome) for (const w of [...e.outcomeWaiters]) if (!(ownCancel && e.cancelWaiters.has(w))) w.ok(e.outcome);
+    if (e.uploaded) for (const w of [...e.uploadWaiters]) w.ok(e.uploaded);
+    const aborted = e.abortedAfterSuccess ?? (e.outcome?.status === 'aborted' ? e.outcome.abortReason : undefined);
+    if (aborted !== undefined && !e.uploaded) for (const w of [...e.uploadWaiters]) w.fail(taskAbortedError(e.id, aborted));
+  }
+
+  private async saveCursor(): Promise<void> {
+    if (!this.o.cursorStore || this.cursorValue === undefined) return;
+    const covered: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.tracked && !this.isFinal(e) && e.needsFrom === undefined && !e.resolving) covered.push(e.id.toString());
+    }
+    const state: CursorState = { block: this.cursorValue, covered };
+    const text = JSON.stringify(state);
+    if (text === this.lastSaved) return;
+    await this.o.cursorStore.save(state);
+    this.lastSaved = text;
+  }
+
+  /** cancelOnTimeout: try each poll until the deadline has passed; runs beside the loop. */
+  private startCancels(): void {
+    for (const e of this.entries.values()) {
+      if (e.cancelWaiters.size === 0 || e.cancelling || !this.o.cancelIfDue) continue;
+      if (e.outcome) {
+        // Settled while no cancel was in flight (e.g. it failed on an outage): the event decides.
+        for (const w of [...e.cancelWaiters]) w.ok(e.outcome);
+        continue;
+      }
+      e.cancelling = true;
+      const timeoutOutcome = (extra: Partial<Extract<TaskOutcome, { status: 'aborted' }>> = {}): TaskOutcome => ({
+        status: 'aborted', taskId: e.id.toString(), abortReason: 'timeout', ...extra,
+      });
+      this.o.cancelIfDue(e.id).then(
+        (r) => {
+          if (r.kind === 'not-due') return;
+          const outcome = r.kind === 'cancelled'
+            ? timeoutOutcome({ cancelTxHash: r.txHash, blockNumber: r.blockNumber })
+            : e.outcome ?? timeoutOutcome();
+          for (const w of [...e.cancelWaiters]) w.ok(outcome);
+        },
+        (err: Error) => {
+          if ((err as CrynuxError).code === 'CHAIN_CONNECTION') return; // try again next poll
+          this.o.logger?.warn(`cancelTask(${e.id}) after timeout failed: ${err.message}`);
+          for (const w of [...e.cancelWaiters]) w.ok(timeoutOutcome());
+        },
+      ).finally(() => {
+        e.cancelling = false;
+      });
+    }
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * CrynuxClient: everything one application wallet needs on one network (ARCHITECTURE "One
+ * client per wallet"): the RPC endpoints with failover, the transaction queue, one block
+ * watcher for all pending tasks, the relay client and the persisted task tracker.
+ *
+ * Emits `health` (ClientHealth) whenever the RPC URL, the last error or the number of
+ * pending tasks changes. The private key lives only inside the Wallet and the relay
+ * signer; it is never logged, stored or put into an error.
+ */
+import { EventEmitter } from 'node:events';
+import { getAddress, Wallet } from 'ethers';
+import { AbortedError, ConfigError, CrynuxError } from './errors';
+import { normalizePrivateKey } from './protocol';
+import type {
+  ClientHealth, CreatedTask, CreateTaskOptions, CreateTaskRequest, CrynuxClientOptions, DownloadedResults,
+  DownloadOptions, Logger, RetryOptions, TaskOutcome, UploadResult, WaitOptions,
+} from './client-types';
+import { RpcTransport } from './chain/rpc';
+import { FailoverJsonRpcProvider } from './chain/provider';
+import { TransactionQueue } from './chain/tx-queue';
+import { parseTaskId, TaskContract, type CancelledTask, type ChainTaskInfo, type ChainTaskState } from './chain/task-contract';
+import { BlockWatcher, taskAbortedError, type CancelResult, type UploadedEvent } from './chain/block-watcher';
+import { RelayClient } from './relay/relay-client';
+import { downloadResults } from './relay/download';
+import { MemoryStore } from './tracker/stores';
+import { TaskTracker, type TrackedTask, type TrackedTaskPatch } from './tracker/tracker';
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function address(value: unknown, field: string): string {
+  try {
+    return getAddress(String(value));
+  } catch {
+    throw new ConfigError(`${field} must be a 0x-prefixed 20-byte contract address, got ${JSON.stringify(value)}`);
+  }
+}
+
+function amount(value: unknown, field: string, keyword: string): bigint | typeof keyword {
+  if (value === keyword) return keyword;
+  if (typeof value === 'bigint' && value >= 0n) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
+  throw new ConfigError(`${field} must be '${keyword}' or a whole number of ${field === 'gasPrice' ? 'wei' : 'gas'}, got ${JSON.stringify(String(value))}`);
+}
+
+function positive(value: unknown, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(`${field} must be a number ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export class CrynuxClient extends EventEmitter {
+  readonly address: string;
+  readonly taskAddress: string;
+  private readonly wallet: Wallet;
+  private readonly rpc: RpcTransport;
+  private readonly relay: RelayClient;
+  private readonly tracker: TaskTracker;
+  private readonly log: Logger;
+  private readonly opts: CrynuxClientOptions;
+  private readonly closing = new AbortController();
+  private starting: Promise<void> | undefined;
+  private parts: { queue: TransactionQueue; contract: TaskContract; watcher: BlockWatcher; chainId: number } | undefined;
+  private lastHealth = '';
+  private ethersProvider: FailoverJsonRpcProvider | undefined;
+  private watcherError: string | undefined;
+
+  constructor(options: CrynuxClientOptions) {
+    super();
+    if (!options || typeof options !== 'object') throw new ConfigError('CrynuxClient needs an options object');
+    let key: string;
+    try {
+      key = normalizePrivateKey(options.privateKey);
+    } catch (err) {
+      throw new ConfigError(`privateKey: ${(err as Error).message}`);
+    }
+    this.wallet = new Wallet(key);
+    this.address = this.wallet.address;
+    this.taskAddress = address(options.taskAddress, 'taskAddress');
+    const taskQueueAddress = options.taskQueueAddress ? address(options.taskQueueAddress, 'taskQueueAddress') : undefined;
+    const gasPrice = amount(options.gasPrice ?? 'auto', 'gasPrice', 'auto') as 'auto' | bigint;
+    const gasLimit = amount(options.gasLimit ?? 5_000_000n, 'gasLimit', 'estimate') as 'estimate' | bigint;
+    const confirmations = positive(options.confirmations, 'confirmations', 1, 0);
+    if (!Number.isInteger(confirmations)) throw new ConfigError(`confirmations must be a whole number, got ${confirmations}`);
+    const pollIntervalMs = positive(options.pollIntervalMs, 'pollIntervalMs', 2000, 10);
+    const maxLogRange = Math.floor(positive(options.maxLogRange, 'maxLogRange', 500, 1));
+    const requestTimeoutMs = options.requestTimeoutMs === undefined ? undefined : positive(options.requestTimeoutMs, 'requestTimeoutMs', 0, 1);
+    this.log = options.logger ?? SILENT;
+    // Never keep the key in our own options copy.
+    this.opts = { ...options, privateKey: '', taskQueueAddress, gasPrice, gasLimit, confirmations, pollIntervalMs, maxLogRange };
+    this.rpc = new RpcTransport({ urls: options.rpcUrls, chainId: options.chainId, timeoutMs: requestTimeoutMs });
+    this.relay = new RelayClient({ relayUrl: options.relayUrl, privateKey: key, requestTimeoutMs, logger: this.log });
+    this.tracker = new TaskTracker(options.store ?? new MemoryStore(), {
+      namespace: options.storeNamespace, chainId: options.chainId, taskAddress: this.taskAddress,
+    });
+    this.rpc.on('failover', (e: { url: string }) => {
+      this.log.warn(`RPC failover: now using ${e.url}`);
+      this.emitHealth();
+    });
+    this.rpc.on('down', () => this.emitHealth());
+    this.rpc.on('up', () => this.emitHealth());
+  }
+
+  /**
+   * Connects: checks the chain id of the RPC, then resumes watching the tracked tasks of a
+   * previous run. Safe to call repeatedly; a failed start can be retried.
+   */
+  start(): Promise<void> {
+    if (this.closing.signal.aborted) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
+    this.starting ??= this.doStart().catch((err) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const chainId = await this.rpc.connect();
+    this.tracker.setChainId(chainId);
+    const tracked = await this.tracker.list();
+    if (this.closing.signal.aborted) throw new CrynuxError('CLOSED', 'The client was closed while starting');
+    const o = this.opts;
+    const queue = new TransactionQueue({
+      rpc: this.rpc, wallet: this.wallet, chainId, gasPrice: o.gasPrice, gasLimit: o.gasLimit,
+      confirmations: o.confirmations, pollIntervalMs: Math.min(o.pollIntervalMs!, 1000), logger: this.log,
+    });
+    const contract = new TaskContract(this.rpc, queue, this.taskAddress, o.taskQueueAddress);
+    const watcher = new BlockWatcher({
+      rpc: this.rpc, taskAddress: this.taskAddress, confirmations: o.confirmations, pollIntervalMs: o.pollIntervalMs,
+      maxLogRange: o.maxLogRange, logger: this.log, cursorStore: this.tracker.cursorStore(),
+      taskState: async (id, tag) => (await contract.taskState(id, tag)).state,
+      cancelIfDue: (id) => this.cancelIfDue(id),
+      onRecord: (id, update) => this.tracker.recordEvent(id, update),
+    });
+    watcher.on('pending', () => this.emitHealth());
+    watcher.on('mode', () => this.emitHealth());
+    watcher.on('poll-error', (m: string) => ((this.watcherError = m), this.emitHealth()));
+    watcher.on('poll-ok', () => ((this.watcherError = undefined), this.emitHealth()));
+    this.parts = { queue, contract, watcher, chainId };
+    for (const rec of tracked) {
+      if (!rec.taskId || rec.createdBlock === undefined) continue;
+      watcher.watch(BigInt(rec.taskId), {
+        fromBlock: rec.createdBlock, tracked: true,
+        known: { outcome: rec.outcome, uploaded: rec.uploaded, abortedAfterSuccess: rec.abortedAfterSuccess },
+      });
+    }
+    this.emitHealth();
+  }
+
+  private async ready() {
+    await this.start();
+    return this.parts!;
+  }
+
+  private signal(own?: AbortSignal): AbortSignal {
+    return own ? AbortSignal.any([own, this.closing.signal]) : this.closing.signal;
+  }
+
+  /** An ethers provider over the same endpoints (failover included), for advanced use. */
+  async provider(): Promise<FailoverJsonRpcProvider> {
+    const { chainId } = await this.ready();
+    return (this.ethersProvider ??= new FailoverJsonRpcProvider(this.rpc, chainId));
+  }
+
+  /** Wallet balance in wei. */
+  async getBalance(): Promise<bigint> {
+    return (await this.ready()).queue.balance();
+  }
+
+  /**
+   * createTask (SPEC §2 steps 2–3): simulated first, sent with a locally assigned nonce,
+   * resolved after `confirmations` with the id from the TaskPending log.
+   */
+  async createTask(req: CreateTaskRequest, opts: CreateTaskOptions = {}): Promise<CreatedTask> {
+    const { contract, watcher } = await this.ready();
+    const signal = this.signal(opts.signal);
+    const track = opts.track;
+    let existingTxHash = opts.existingTxHash;
+    if (track) {
+      const prior = await this.tracker.get(track.key);
+      if (prior?.taskId && prior.createdBlock !== undefined && prior.txHash) {
+        // Already created by an earlier call with this key: never pay twice.
+        return {
+          taskId: prior.taskId, txHash: prior.txHash, blockNumber: prior.createdBlock, creator: this.address,
+          taskFee: prior.taskFee ?? '',
+        };
+      }
+      existingTxHash ??= prior?.txHash;
+      await this.tracker.put(track.key, { snapshot: track.snapshot, stage: track.stage ?? 'creating' });
+    }
+    let broadcast = Boolean(existingTxHash);
+    try {
+      const created = await contract.createTask(req, {
+        ...opts, signal, existingTxHash,
+        beforeBroadcast: track ? async (txHash) => void (await this.tracker.put(track.key, { txHash })) : undefined,
+        onSent: async (txHash) => {
+          broadcast = true;
+          await opts.onSent?.(txHash);
+        },
+      });
+      if (track) {
+        await this.tracker.put(track.key, {
+          taskId: created.taskId, createdBlock: created.blockNumber, txHash: created.txHash, taskFee: created.taskFee,
+          stage: track.stage ?? 'created',
+        });
+        watcher.watch(BigInt(created.taskId), { fromBlock: created.blockNumber, tracked: true });
+      }
+      return created;
+    } catch (err) {
+      // Keep the record while the transaction may still be mined (outage, shutdown); drop it otherwise.
+      const code = (err as CrynuxError).code;
+      const mayResume = broadcast && (code === 'CHAIN_CONNECTION' || code === 'CANCELLED' || code === 'CLOSED');
+      if (track && !mayResume) await this.tracker.remove(track.key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** SPEC §2 step 4: signed upload of the exact argument string; "already uploaded" = success. */
+  async uploadTaskArgs(taskId: string | bigint, taskArgs: string, opts: RetryOptions = {}): Promise<UploadResult> {
+    const id = parseTaskId(taskId);
+    const { watcher } = await this.ready();
+    return this.relay.uploadTaskArgs(id, taskArgs, {
+      ...opts,
+      signal: this.signal(opts.signal),
+      stopIf: () => {
+        const o = watcher.known(id)?.outcome;
+        return o?.status === 'aborted' ? new CrynuxError('TASK_ABORTED', `Task ${id} was aborted on chain (${o.abortReason})`) : undefined;
+      },
+    });
+  }
+
+  /** The first terminal event (SPEC §3.8), or 'timeout' (after cancelling, when asked). */
+  async waitForOutcome(taskId: string | bigint, opts: WaitOptions = {}): Promise<TaskOutcome> {
+    const id = parseTaskId(taskId);
+    const { watcher } = await this.ready();
+    const rec = await this.tracker.byTaskId(id.toString());
+    const fromBlock = opts.fromBlock ?? rec?.createdBlock;
+    return watcher.waitForOutcome(id, { ...opts, fromBlock, signal: this.signal(opts.signal) });
+  }
+
+  /** TaskResultUploaded (SPEC §3.8): the files are downloadable. Rejects if the task aborted. */
+  async waitForResultUploaded(taskId: string | bigint, opts: RetryOptions & { fromBlock?: number } = {}): Promise<UploadedEvent> {
+    const id = parseTaskId(taskId);
+    const { watcher } = await this.ready();
+    const rec = await this.tracker.byTaskId(id.toString());
+    return watcher.waitForUploaded(id, { ...opts, fromBlock: opts.fromBlock ?? rec?.createdBlock, signal: this.signal(opts.signal) });
+  }
+
+  /** SPEC §2 step 6: files 0…n−1, checked (PNG / sha256), retried while not yet uploaded. */
+  async downloadResults(taskId: string | bigint, taskType: 0 | 1, opts: DownloadOptions = {}): Promise<DownloadedResults> {
+    const id = parseTaskId(taskId);
+    const { watcher } = await this.ready();
+    const known = () => watcher.known(id);
+    const seen = known()?.outcome;
+    const result = opts.result ?? (seen?.status === 'success' ? seen.result : undefined);
+    return downloadResults(this.relay, id, taskType, {
+      ...opts, result, signal: this.signal(opts.signal),
+      // SPEC §4.6: for D, stop retrying once the task is known to be aborted.
+      stopIf: () => {
+        const k = known();
+        const reason = k?.abortedAfterSuccess ?? (k?.outcome?.status === 'aborted' ? k.outcome.abortReason : undefined);
+        return reason !== undefined && !k?.uploaded ? taskAbortedError(id, reason) : undefined;
+      },
+    });
+  }
+
+  /** cancelTask (SPEC §3.9); reverts with the contract's reason when not allowed yet. */
+  async cancelTask(taskId: string | bigint): Promise<CancelledTask> {
+    const id = parseTaskId(taskId);
+    return (await this.ready()).contract.cancelTask(id, this.closing.signal);
+  }
+
+  /** SPEC §3.7 state, with getTask's tuple while the task runs. */
+  async getTaskInfo(taskId: string | bigint): Promise<{ state: ChainTaskState; info?: ChainTaskInfo }> {
+    return (await this.ready()).contract.taskState(parseTaskId(taskId));
+  }
+
+  /** Used by waitForOutcome's cancelOnTimeout: cancel only once the contract allows it. */
+  private async cancelIfDue(id: bigint): Promise<CancelResult> {
+    const { contract } = await this.ready();
+    const { state, info } = await contract.taskState(id);
+    if (state === 'running' && info && (await contract.chainTime()) <= info.timeout) return { kind: 'not-due' };
+    if (state === 'finished') {
+      // Without a TaskQueue address a queued task also looks finished: ask the contract.
+      if (contract.taskQueueAddress) return { kind: 'gone' };
+      const can = await contract.canCancel(id);
+      if (!can.ok) return { kind: 'gone' };
+    }
+    const r = await contract.cancelTask(id, this.closing.signal);
+    this.log.info(`Cancelled task ${id} after the wait timed out (tx ${r.txHash})`);
+    return { kind: 'cancelled', ...r };
+  }
+
+  // ---- crash-safety records ----
+
+  /** Records of tracked jobs (see CreateTaskOptions.track), e.g. to resume after a restart. */
+  listTracked(): Promise<TrackedTask[]> {
+    return this.tracker.list();
+  }
+
+  updateTracked(key: string, patch: Pick<TrackedTaskPatch, 'snapshot' | 'stage'>): Promise<TrackedTask> {
+    return this.tracker.put(key, { snapshot: patch.snapshot, stage: patch.stage });
+  }
+
+  /** Forgets a job once its result was delivered (exactly once). */
+  async untrack(key: string): Promise<void> {
+    const rec = await this.tracker.get(key);
+    await this.tracker.remove(key);
+    if (rec?.taskId && this.parts) this.parts.watcher.untrack(BigInt(rec.taskId));
+  }
+
+  // ---- health and shutdown ----
+
+  health(): ClientHealth {
+    return {
+      rpcUrl: this.rpc.url,
+      lastError: this.rpc.lastError ?? this.watcherError,
+      pending: this.parts?.watcher.pendingCount ?? 0,
+      cursor: this.parts?.watcher.cursor,
+      eventSource: this.parts?.watcher.mode,
+    };
+  }
+
+  private emitHealth(): void {
+    const h = this.health();
+    const key = JSON.stringify({ ...h, cursor: undefined });
+    if (key === this.lastHealth) return;
+    this.lastHealth = key;
+    this.emit('health', h);
+  }
+
+  /** Stops the watcher and every wait or retry in progress; clears all timers. */
+  async close(): Promise<void> {
+    if (!this.closing.signal.aborted) this.closing.abort(new AbortedError('The client was closed'));
+    this.parts?.watcher.close();
+    this.ethersProvider?.destroy();
+    this.removeAllListeners('health');
+  }
+}

@@ -1,0 +1,3 @@
+export { backoffDelay, type BackoffPolicy } from './backoff';
+export * from './relay-client';
+export * from './download';

@@ -1,0 +1,149 @@
+/**
+ * The pending-task registry and the block cursor, persisted through a KeyValueStore
+ * (ARCHITECTURE "Crash safety"). Between createTask and the delivered result a record
+ * holds what a restarted process needs to resume without paying twice: the transaction
+ * hash (known before broadcast), then the task id and block, the outcome once seen, and
+ * a JSON-safe snapshot of the caller's message.
+ */
+import { TaskArgsError } from '../errors';
+import type { KeyValueStore, TaskOutcome } from '../client-types';
+import type { CursorState, CursorStore, TaskRecordUpdate, UploadedEvent } from '../chain/block-watcher';
+
+export interface TrackedTask {
+  /** The caller's key (e.g. node id + msg id): unique per job. */
+  key: string;
+  /** JSON-safe copy of what the caller needs to continue (e.g. the msg). */
+  snapshot?: unknown;
+  /** Caller-defined progress marker, e.g. "created", "uploaded". */
+  stage?: string;
+  /** createTask transaction; set before it is broadcast. */
+  txHash?: string;
+  taskId?: string;
+  createdBlock?: number;
+  /** Fee in wei (decimal string). */
+  taskFee?: string;
+  outcome?: TaskOutcome;
+  uploaded?: UploadedEvent;
+  abortedAfterSuccess?: string;
+  /** ISO time of the last change. */
+  updatedAt: string;
+}
+
+export type TrackedTaskPatch = Partial<Omit<TrackedTask, 'key' | 'updatedAt'>>;
+
+export interface TaskTrackerOptions {
+  /** Prefix of the store keys. Default "crynux". */
+  namespace?: string;
+  /** The saved cursor is used only on the same chain and contract. */
+  chainId?: number;
+  taskAddress?: string;
+}
+
+interface StoredCursor extends CursorState {
+  chainId?: number;
+  taskAddress?: string;
+}
+
+function jsonSafe(value: unknown, path: string): unknown {
+  try {
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  } catch (err) {
+    throw new TaskArgsError(`${path} must be JSON-safe (no bigint, no cycles): ${(err as Error).message}`, [
+      { path, message: 'expected a JSON-serialisable value' },
+    ]);
+  }
+}
+
+export class TaskTracker {
+  private readonly tasksKey: string;
+  private readonly cursorKey: string;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: KeyValueStore, private readonly opts: TaskTrackerOptions = {}) {
+    this.opts = { ...opts };
+    const ns = opts.namespace ?? 'crynux';
+    this.tasksKey = `${ns}_tasks`;
+    this.cursorKey = `${ns}_cursor`;
+  }
+
+  /** Scopes the cursor to the chain actually connected (when no chainId was configured). */
+  setChainId(chainId: number): void {
+    this.opts.chainId ??= chainId;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async all(): Promise<Record<string, TrackedTask>> {
+    const v = await this.store.get(this.tasksKey);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, TrackedTask>) : {};
+  }
+
+  async list(): Promise<TrackedTask[]> {
+    return Object.values(await this.serial(() => this.all()));
+  }
+
+  async get(key: string): Promise<TrackedTask | undefined> {
+    return (await this.serial(() => this.all()))[key];
+  }
+
+  async byTaskId(taskId: string): Promise<TrackedTask | undefined> {
+    return (await this.list()).find((t) => t.taskId === taskId);
+  }
+
+  /** Creates or merges a record. */
+  async put(key: string, patch: TrackedTaskPatch): Promise<TrackedTask> {
+    if (typeof key !== 'string' || !key) throw new TaskArgsError('track.key must be a non-empty string', [{ path: 'key', message: 'expected a non-empty string' }]);
+    const safe = jsonSafe(patch, 'snapshot') as TrackedTaskPatch;
+    return this.serial(async () => {
+      const all = await this.all();
+      const rec: TrackedTask = { ...all[key], ...safe, key, updatedAt: new Date().toISOString() };
+      all[key] = rec;
+      await this.store.set(this.tasksKey, all);
+      return rec;
+    });
+  }
+
+  /** Records what the block watcher learnt about a task (by task id). */
+  recordEvent(taskId: string, update: TaskRecordUpdate): Promise<void> {
+    return this.serial(async () => {
+      const all = await this.all();
+      let changed = false;
+      for (const rec of Object.values(all)) {
+        if (rec.taskId !== taskId) continue;
+        Object.assign(rec, jsonSafe(update, 'update'), { updatedAt: new Date().toISOString() });
+        changed = true;
+      }
+      if (changed) await this.store.set(this.tasksKey, all);
+    });
+  }
+
+  remove(key: string): Promise<void> {
+    return this.serial(async () => {
+      const all = await this.all();
+      if (!(key in all)) return;
+      delete all[key];
+      await this.store.set(this.tasksKey, all);
+    });
+  }
+
+  /** The block watcher's cursor, scoped to this chain and Task contract. */
+  cursorStore(): CursorStore {
+    return {
+      load: async () => {
+        const v = (await this.store.get(this.cursorKey)) as StoredCursor | undefined;
+        if (!v || typeof v.block !== 'number' || !Array.isArray(v.covered)) return undefined;
+        if (this.opts.chainId !== undefined && v.chainId !== this.opts.chainId) return undefined;
+        if (this.opts.taskAddress && v.taskAddress?.toLowerCase() !== this.opts.taskAddress.toLowerCase()) return undefined;
+        return { block: v.block, covered: v.covered.map(String) };
+      },
+      save: async (state) => {
+        const stored: StoredCursor = { ...state, chainId: this.opts.chainId, taskAddress: this.opts.taskAddress };
+        await this.store.set(this.cursorKey, stored);
+      },
+    };
+  }
+}
