@@ -1,0 +1,39 @@
+/**
+ * Parsing of settings typed into editor dialogs (strings) into checked values. Every
+ * failure names the setting and what was expected.
+ */
+import { parseEther } from 'ethers';
+import { ConfigError, TaskArgsError } from '../../lib/errors';
+
+/** CNX amount (decimal text, up to 18 decimals) → wei. `field` names it in the error. */
+export function parseCnx(text: unknown, field: string, ErrorType: 'config' | 'input' = 'input'): bigint {
+  const s = typeof text === 'number' && Number.isFinite(text) ? String(text) : typeof text === 'string' ? text.trim() : '';
+  const fail = (): never => {
+    const message = `${field} must be an amount of CNX such as 0.5 (a non-negative decimal number, at most 18 decimals)`;
+    throw ErrorType === 'config' ? new ConfigError(message) : new TaskArgsError(message, [{ path: field, message: 'must be a CNX amount' }]);
+  };
+  if (!/^[0-9]+(\.[0-9]{1,18})?$/.test(s) && !/^\.[0-9]{1,18}$/.test(s)) return fail();
+  try {
+    return parseEther(s.startsWith('.') ? `0${s}` : s);
+  } catch {
+    return fail();
+  }
+}
+
+/** Whole number within [min, max]; empty text gives `fallback` when one is provided. */
+export function parseWhole(text: unknown, field: string, min: number, max: number, fallback?: number): number {
+  if ((text === '' || text === undefined || text === null) && fallback !== undefined) return fallback;
+  const n = typeof text === 'number' ? text : typeof text === 'string' && /^\s*-?[0-9]+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${field} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** Seconds (as typed in a dialog) → milliseconds; `> 0`. */
+export function parseSeconds(text: unknown, field: string, fallbackSeconds: number): number {
+  if (text === '' || text === undefined || text === null) return fallbackSeconds * 1000;
+  const n = typeof text === 'number' ? text : typeof text === 'string' ? Number(text.trim()) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${field} must be a number of seconds greater than 0`);
+  return Math.round(n * 1000);
+}
