@@ -1,0 +1,168 @@
+/**
+ * crynux-await-result's crash safety (ARCHITECTURE "Crash safety"): every accepted msg is
+ * kept in the node's context, under a key of its own, from the moment the node accepts it
+ * until its outcome has been sent. A node that starts (restart, redeploy) takes over the
+ * entries its predecessor left and resumes them.
+ *
+ * Node-RED deletes a node's context when the node stops unless settings.js configures a
+ * context store, so entries are also handed over in memory from the closing instance to
+ * the next one with the same id: a redeploy resumes even without a configured store, a
+ * restart needs a persistent one (e.g. `localfilesystem`).
+ *
+ * One key per msg (not one shared object) so concurrent msgs never race on a
+ * read-modify-write of the same value.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NodeContextStore, NodeMessage } from './shared';
+
+export interface PendingEntry {
+  taskId: string;
+  txHash?: string;
+  blockNumber?: number;
+  /** Epoch ms at which waiting times out (kept across restarts). */
+  deadline: number;
+  /** JSON-safe copy of the msg as it was accepted (see snapshotMsg). */
+  msg: Record<string, unknown>;
+}
+
+export interface KeyedEntry {
+  key: string;
+  entry: PendingEntry;
+}
+
+/** Node-RED's context also lists keys; our shared type describes only get/set. */
+type KeyedContext = NodeContextStore & {
+  keys(store: string | undefined, cb: (err: Error | null | undefined, keys?: string[]) => void): void;
+};
+
+const PREFIX = 'pendingTask_';
+
+/** Entries of closed (not removed) nodes, by node id, until the next instance takes them. */
+export const handover = new Map<string, KeyedEntry[]>();
+
+export class PendingTasks {
+  private readonly ctx: KeyedContext;
+  private readonly live = new Map<string, PendingEntry>();
+
+  /**
+   * `store`: a context store name from settings.js; undefined = the runtime's default store.
+   * A failing store is reported to `onStoreError` and never fails the msg: waiting for a paid
+   * task goes on, only without the restart guarantee.
+   */
+  constructor(
+    private readonly nodeId: string,
+    context: NodeContextStore,
+    private readonly store: string | undefined,
+    private readonly onStoreError: (err: Error) => void,
+  ) {
+    this.ctx = context as KeyedContext;
+  }
+
+  /** Keeps the entry; resolves with its key once the store has it (or has failed). */
+  async add(entry: PendingEntry): Promise<string> {
+    const key = `${PREFIX}${entry.taskId}_${randomBytes(6).toString('hex')}`;
+    this.live.set(key, entry);
+    await this.set(key, entry);
+    return key;
+  }
+
+  remove(key: string): Promise<void> {
+    this.live.delete(key);
+    return this.set(key, undefined);
+  }
+
+  /** On close (not removal): leave the undelivered entries to the next instance. */
+  handOver(): void {
+    if (this.live.size) handover.set(this.nodeId, [...this.live].map(([key, entry]) => ({ key, entry })));
+  }
+
+  /** Entries left by an earlier instance (in memory and in the context store), each once. Never rejects. */
+  async takeOver(): Promise<KeyedEntry[]> {
+    const handed = handover.get(this.nodeId) ?? [];
+    handover.delete(this.nodeId);
+    const stored = await this.stored().catch((err: Error) => (this.onStoreError(err), [] as KeyedEntry[]));
+    // `live` holds only msgs this instance accepted meanwhile: those are not resumed.
+    const byKey = new Map<string, KeyedEntry>();
+    for (const e of [...handed, ...stored]) if (!this.live.has(e.key)) byKey.set(e.key, e);
+    for (const { key, entry } of byKey.values()) this.live.set(key, entry);
+    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  private async stored(): Promise<KeyedEntry[]> {
+    const keys = await new Promise<string[]>((resolve, reject) => {
+      this.ctx.keys(this.store, (err, k) => (err ? reject(err) : resolve(k ?? [])));
+    });
+    const out: KeyedEntry[] = [];
+    for (const key of keys.filter((k) => k.startsWith(PREFIX))) {
+      const value = await new Promise<unknown>((resolve, reject) => {
+        this.ctx.get(key, this.store, (err, v) => (err ? reject(err) : resolve(v)));
+      });
+      if (isEntry(value)) out.push({ key, entry: value });
+    }
+    return out;
+  }
+
+  private set(key: string, value: unknown): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.ctx.set(key, value, this.store, (err) => (err ? reject(err) : resolve()));
+    }).catch((err: Error) => this.onStoreError(err));
+  }
+}
+
+function isEntry(v: unknown): v is PendingEntry {
+  const e = v as PendingEntry | undefined;
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    typeof e.taskId === 'string' &&
+    typeof e.deadline === 'number' &&
+    !!e.msg &&
+    typeof e.msg === 'object'
+  );
+}
+
+/** Properties that only make sense inside the running process (http in/response objects). */
+const PROCESS_ONLY = new Set(['req', 'res']);
+
+/**
+ * A copy of the msg that any context store can hold: functions, `req`/`res` and circular
+ * references are dropped, bigints become decimal strings, Buffers become
+ * `{type:'Buffer',data}` (as JSON.stringify writes them; reviveMsg turns them back).
+ */
+export function snapshotMsg(msg: NodeMessage): Record<string, unknown> {
+  const top: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(msg)) if (!PROCESS_ONLY.has(k)) top[k] = v;
+  return jsonSafe(top, []) as Record<string, unknown>;
+}
+
+function jsonSafe(v: unknown, ancestors: object[]): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'function' || typeof v === 'symbol') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (!v || typeof v !== 'object') return v;
+  if (ancestors.includes(v)) return undefined;
+  const withJson = v as { toJSON?: () => unknown };
+  if (typeof withJson.toJSON === 'function') return jsonSafe(withJson.toJSON(), ancestors);
+  const inner = [...ancestors, v];
+  if (Array.isArray(v)) return v.map((x) => jsonSafe(x, inner) ?? null);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const y = jsonSafe(x, inner);
+    if (y !== undefined) out[k] = y;
+  }
+  return out;
+}
+
+/** The msg back from a snapshot, with Buffers restored. */
+export function reviveMsg(snapshot: Record<string, unknown>): NodeMessage {
+  return revive(structuredClone(snapshot)) as NodeMessage;
+}
+
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  if (o.type === 'Buffer' && Array.isArray(o.data) && Object.keys(o).length === 2) return Buffer.from(o.data as number[]);
+  for (const k of Object.keys(o)) o[k] = revive(o[k]);
+  return o;
+}

@@ -1,0 +1,120 @@
+/**
+ * crynux-fetch-result: once the result node reported its upload (TaskResultUploaded, SPEC
+ * §3.8; TaskSuccess alone does not mean downloadable, §8 trap 10), downloads the files from
+ * the relay (§4.2 D, §4.5) through the config's client, which checks every SD file is a PNG
+ * and every GPT file against its sha256 on chain (§6.5), and refuses oversized files.
+ */
+import { ConfigError, TaskArgsError } from '../lib/errors';
+import {
+  Status,
+  getConfigNode,
+  handleInput,
+  migrateConfig,
+  optionalField,
+  parseSeconds,
+  parseWhole,
+  requireField,
+  setCrynux,
+  showConfigProblem,
+  type CrynuxMsg,
+  type Node,
+  type NodeAPI,
+  type NodeDef,
+} from './shared';
+import { gptReply, splitImages } from './crynux-fetch-result.output';
+
+interface FetchSettings {
+  crynux?: string;
+  /** Seconds for waiting for the upload plus downloading. */
+  timeout?: string | number;
+  /** Files downloaded at once. */
+  parallel?: string | number;
+  /** Largest accepted file, MiB. */
+  maxSize?: string | number;
+  /** 'array': one msg with all images; 'parts': one msg per image (msg.parts, for a join node). */
+  output?: string;
+}
+
+const DEFAULT_TIMEOUT_S = 600;
+const MIB = 1024 * 1024;
+/** Whatever is left of the timeout, the download gets at least this long. */
+const MIN_DOWNLOAD_MS = 1000;
+
+export = function (RED: NodeAPI) {
+  function CrynuxFetchResult(this: Node, def: NodeDef & FetchSettings) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const settings = migrateConfig('crynux-fetch-result', def);
+    const status = new Status(node, RED._);
+    showConfigProblem(RED, settings.crynux, status);
+    let timeoutMs = DEFAULT_TIMEOUT_S * 1000;
+    let parallel = 4;
+    let maxBytes = 32 * MIB;
+    try {
+      timeoutMs = parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S);
+      parallel = parseWhole(settings.parallel, 'Setting "parallel downloads"', 1, 16, 4);
+      maxBytes = parseMiB(settings.maxSize);
+    } catch (err) {
+      status.error(err);
+      node.error((err as Error).message);
+    }
+    const perImage = settings.output === 'parts';
+
+    handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
+      const network = getConfigNode(RED, settings.crynux);
+      const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
+      const taskType = requireField<0 | 1>(msg, 'taskType', 'crynux-build-task');
+      if (msg.crynux?.status === 'aborted') {
+        throw new TaskArgsError(
+          `Task ${taskId} was aborted (${String(msg.crynux.abortReason ?? 'no reason')}): there are no results to fetch. ` +
+            'Wire crynux-fetch-result to the "success" output of crynux-await-result',
+          [{ path: 'msg.crynux.status', message: 'must be "success"' }],
+        );
+      }
+      const result = optionalField<string>(msg, 'result');
+      const fromBlock = optionalField<number>(msg, 'blockNumber');
+      const deadline = Date.now() + timeoutMs;
+      const onRetry = ({ attempt }: { attempt: number }) => job.waiting('crynux-fetch-result.status.retrying', { taskId, attempt });
+
+      job.waiting('crynux-fetch-result.status.waitingUpload', { taskId });
+      const client = await network.getClient();
+      await client.waitForResultUploaded(taskId, { timeoutMs, fromBlock, signal });
+
+      job.working('crynux-fetch-result.status.downloading', { taskId });
+      const { files } = await client.downloadResults(taskId, taskType, {
+        parallel,
+        maxBytes,
+        result,
+        signal,
+        onRetry,
+        timeoutMs: Math.max(deadline - Date.now(), MIN_DOWNLOAD_MS),
+      });
+
+      if (taskType === 1) {
+        const { text, response } = gptReply(files[0]);
+        msg.payload = text;
+        setCrynux(msg, { files, response });
+        job.succeed('crynux-fetch-result.status.reply', { taskId });
+        return msg;
+      }
+      msg.payload = files;
+      msg.mimetype = 'image/png';
+      job.succeed('crynux-fetch-result.status.images', { taskId, count: files.length });
+      if (!perImage) return msg;
+      for (const part of splitImages(msg, files, RED.util.cloneMessage, RED.util.generateId)) send(part);
+      return undefined;
+    });
+  }
+
+  RED.nodes.registerType('crynux-fetch-result', CrynuxFetchResult);
+};
+
+/** MiB as typed (decimals allowed, e.g. 0.5) → bytes; empty = 32 MiB. */
+function parseMiB(v: unknown): number {
+  if (v === '' || v === undefined || v === null) return 32 * MIB;
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isFinite(n) || n <= 0 || n > 1024) {
+    throw new ConfigError('Setting "largest file" must be a number of MiB greater than 0 and at most 1024');
+  }
+  return Math.max(1, Math.floor(n * MIB));
+}
