@@ -4,12 +4,14 @@
  * SIGTERM stops everything, anvil included.
  *
  * Options: --workers N, --block-time S, --timeout S (task deadline), --lag MS (relay lag),
- * --chain-id N, --queue-limit N, --verbose.
+ * --chain-id N, --queue-limit N, --rpc-port N (default 8545), --relay-port N (default 8080; 0 = a free
+ * port), --verbose.
  */
 import { startDevnet, type StartDevnetOptions } from './index';
 
 function parseArgs(argv: string[]): StartDevnetOptions & { verbose: boolean } {
-  const out: StartDevnetOptions & { verbose: boolean } = { verbose: false };
+  // The config node's "local devnet" preset expects these ports; 0 picks free ones.
+  const out: StartDevnetOptions & { verbose: boolean } = { verbose: false, rpcPort: 8545, relayPort: 8080 };
   const numeric: Record<string, keyof StartDevnetOptions> = {
     '--workers': 'workers',
     '--block-time': 'blockTime',
@@ -17,6 +19,8 @@ function parseArgs(argv: string[]): StartDevnetOptions & { verbose: boolean } {
     '--lag': 'relayLagMs',
     '--chain-id': 'chainId',
     '--queue-limit': 'queueSizeLimit',
+    '--rpc-port': 'rpcPort',
+    '--relay-port': 'relayPort',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

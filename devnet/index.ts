@@ -25,6 +25,9 @@ export interface StartDevnetOptions {
   relayLagMs?: number;
   /** TaskQueue size limit; default 50 (SPEC §3.5). */
   queueSizeLimit?: number;
+  /** Ports on 127.0.0.1; default 0 = free ones. `npm run devnet` asks for 8545 and 8080. */
+  rpcPort?: number;
+  relayPort?: number;
   log?: (line: string) => void;
 }
 
@@ -64,7 +67,12 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 
   try {
     // Automine plus interval blocks: transactions confirm at once, and a waiting client still sees blocks advance.
-    const anvil: AnvilHandle = await startAnvil({ chainId: options.chainId ?? 10000, blockTime: options.blockTime ?? 1, mixedMining: true });
+    const anvil: AnvilHandle = await startAnvil({
+      chainId: options.chainId ?? 10000,
+      blockTime: options.blockTime ?? 1,
+      mixedMining: true,
+      port: options.rpcPort,
+    });
     cleanups.push(() => anvil.stop());
     const owner = DEVNET_ACCOUNTS[DEVNET_ROLES.deployer];
     const contracts = await deployDevnetContracts(anvil.rpcUrl, owner.privateKey, {
@@ -80,6 +88,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       taskAddress: contracts.taskAddress,
       nodeAddress: contracts.nodeAddress,
       syncIntervalMs: 250,
+      port: options.relayPort,
       lagMs: options.relayLagMs ?? 0,
       storage: { dir },
       log,

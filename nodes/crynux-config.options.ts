@@ -22,14 +22,15 @@ export interface NetworkPreset {
 
 /**
  * Filled into the dialog when the user picks a network (the editor carries a copy; a test
- * keeps them equal). The devnet's contract addresses come from `npm run devnet`'s output.
+ * keeps them equal).
  */
 export const NETWORK_PRESETS: Record<'devnet' | 'testnet2024', NetworkPreset> = {
+  // `npm run devnet`: fixed ports, and a fresh devnet always deploys to the same addresses.
   devnet: {
     chainId: '10000',
     rpcUrls: 'http://127.0.0.1:8545',
-    taskAddress: '',
-    taskQueueAddress: '',
+    taskAddress: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',
+    taskQueueAddress: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
     relayUrl: 'http://127.0.0.1:8080',
     gasPriceMode: 'auto',
     gasPrice: '',

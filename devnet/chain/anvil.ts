@@ -14,6 +14,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 export interface StartAnvilOptions {
+  /** TCP port on 127.0.0.1; default 0 (a free one, read back from anvil). */
+  port?: number;
   /** Chain id; 10000 like the 2024 rollapp (SPEC §1.3). */
   chainId?: number;
   /** Interval mining in seconds; undefined = automine only. */
@@ -88,7 +90,7 @@ function installExitHook(): void {
 
 export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilHandle> {
   const chainId = opts.chainId ?? 10000;
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId), '--base-fee', '0'];
+  const args = ['--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--base-fee', '0'];
   if (opts.blockTime !== undefined) {
     if (!(opts.blockTime > 0)) throw new Error(`startAnvil: blockTime must be a positive number of seconds, got ${opts.blockTime}`);
     args.push('--block-time', String(opts.blockTime));

@@ -16,7 +16,7 @@ describe('devnet: CLI (npm run devnet)', function () {
   });
 
   it('prints RPC URL, chain id, addresses, relay URL and the labelled key; SIGINT stops it and anvil', async () => {
-    child = spawn(process.execPath, [CLI], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    child = spawn(process.execPath, [CLI, '--rpc-port', '0', '--relay-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let out = '';
     child.stderr!.on('data', (d) => (out += String(d)));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { NETWORK_PRESETS } from '../../nodes/crynux-config.options';
 import { waitUntil } from '../nodes/node-helpers';
 import { DEVNET_TASK_ADDRESS, clickInject, deploy, errorsOf, importForDevnet, useDevnet } from './example-flows';
 
@@ -17,8 +18,10 @@ describe('example: image generation (devnet)', function () {
   const devnet = useDevnet({}, { fileWorkingDirectory: workDir });
   after(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-  it('a fresh devnet deploys the Task contract at the address the examples carry', () => {
+  it('a fresh devnet deploys its contracts at the addresses the examples and the devnet preset carry', () => {
     assert.equal(devnet().taskAddress, DEVNET_TASK_ADDRESS);
+    assert.equal(NETWORK_PRESETS.devnet.taskAddress, devnet().taskAddress);
+    assert.equal(NETWORK_PRESETS.devnet.taskQueueAddress, devnet().taskQueueAddress);
   });
 
   it('writes two 512×512 PNG files; nothing is aborted or failed', async () => {
