@@ -4,11 +4,13 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
+import { nodeRedPath } from '../helpers/node-red';
 
 // The helper has no types; it is used through a thin `any` surface.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: any = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+// Node-RED 4 by default; the Node-RED 5 job points CRYNUX_NODE_RED_DIR at compat/node-red-5.
+helper.init(nodeRedPath());
 
 /** dist/nodes, next to this compiled file's dist/test/nodes (works for any CRYNUX_DIST). */
 export const DIST_NODES = path.resolve(__dirname, '..', '..', 'nodes');
