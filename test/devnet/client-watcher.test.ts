@@ -84,8 +84,12 @@ describe('block watcher: degraded RPCs and restarts', function () {
     proxy.refuse.clear();
     proxy.maxRange = undefined;
   });
+  // A client left open keeps polling through the proxy and would mix its calls into the next
+  // test's counts (seen as a wrong first eth_getLogs block under load).
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
     await proxy?.close();
     await devnet?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
