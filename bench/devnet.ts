@@ -4,7 +4,7 @@
  * timing. Options: --runs N (default 3).
  */
 import { startDevnet } from '../devnet';
-import { TestApp } from '../test/devnet/devnet-helpers';
+import { RawApp } from './raw-app';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
 
@@ -14,7 +14,7 @@ function stats(name: string, ms: number[]): string {
   return `${name.padEnd(34)} n=${ms.length}  mean ${mean.toFixed(0)} ms  min ${sorted[0].toFixed(0)} ms  max ${sorted[sorted.length - 1].toFixed(0)} ms`;
 }
 
-async function timeTask(app: TestApp, taskType: 0 | 1, args: string, cap: number): Promise<number> {
+async function timeTask(app: RawApp, taskType: 0 | 1, args: string, cap: number): Promise<number> {
   const t0 = performance.now();
   const id = await app.createTask(taskType, args, { cap });
   const up = await app.uploadArgsWhenIndexed(id, args);
@@ -23,7 +23,7 @@ async function timeTask(app: TestApp, taskType: 0 | 1, args: string, cap: number
   if (done.name !== 'TaskSuccess') throw new Error(`task ${id} ended with ${JSON.stringify(done, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
   await app.waitForEvent(id, (es) => es.find((e) => e.name === 'TaskResultUploaded'), 120_000);
   for (let i = 0; i < cap; i++) {
-    const file = await app.download(id, String(i));
+    const file = await app.download(id, i);
     if (file.status !== 200) throw new Error(`download ${i} failed: ${file.text}`);
   }
   return performance.now() - t0;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
 
   const net = await startDevnet();
   try {
-    const app = new TestApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey);
+    const app = new RawApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey);
     const sd: number[] = [];
     const gpt: number[] = [];
     for (let i = 0; i < runs; i++) {
