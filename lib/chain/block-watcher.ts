@@ -16,6 +16,7 @@ import { CrynuxError, TimeoutError } from '../errors';
 import { ABORT_REASONS, decodeTaskLog, TASK_EVENT_TOPICS, type LogLike } from '../protocol';
 import type { TaskOutcome, WaitOptions } from '../client-types';
 import { abortReasonError } from '../relay/backoff';
+import { seconds } from '../fetch-error';
 import { TaskLogSource } from './logs';
 import type { ChainTaskState } from './task-contract';
 import type { BlockWatcherOptions, CursorState, TaskRecordUpdate, UploadedEvent } from './watcher-types';
@@ -178,7 +179,7 @@ export class BlockWatcher extends EventEmitter {
       e.uploadWaiters.add(waiter);
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(
-          () => waiter.fail(new TimeoutError(`Task ${taskId}: results not reported uploaded (TaskResultUploaded) within ${opts.timeoutMs} ms`)),
+          () => waiter.fail(new TimeoutError(`Task ${taskId}: the GPU node did not upload the results within ${seconds(opts.timeoutMs!)}`)),
           Math.max(0, opts.timeoutMs),
         );
       }
@@ -204,6 +205,8 @@ export class BlockWatcher extends EventEmitter {
     if (!e) {
       e = { id, outcomeWaiters: new Set(), uploadWaiters: new Set(), cancelWaiters: new Set(), tracked: false };
       Object.assign(e, opts.known ?? {});
+      // Prune before inserting: the new entry has no waiter attached yet and would look idle.
+      this.prune();
       this.entries.set(key, e);
       if (opts.fromBlock === undefined) e.resolving = true;
       else if (!Number.isSafeInteger(opts.fromBlock) || opts.fromBlock < 0) {
@@ -215,7 +218,6 @@ export class BlockWatcher extends EventEmitter {
       } else {
         e.needsFrom = opts.fromBlock;
       }
-      this.prune();
     }
     if (opts.tracked) e.tracked = true;
     return e;
@@ -412,7 +414,8 @@ export class BlockWatcher extends EventEmitter {
           for (const w of [...e.cancelWaiters]) w.ok(outcome);
         },
         (err: Error) => {
-          if ((err as CrynuxError).code === 'CHAIN_CONNECTION') return; // try again next poll
+          const code = (err as CrynuxError).code;
+          if (code === 'CHAIN_CONNECTION' || code === 'CHAIN_RPC') return; // try again next poll
           this.o.logger?.warn(`cancelTask(${e.id}) after timeout failed: ${err.message}`);
           for (const w of [...e.cancelWaiters]) w.ok(timeoutOutcome());
         },

@@ -44,6 +44,18 @@ describe('BlockWatcher', () => {
     await assert.rejects(w.waitForUploaded(1n), { code: 'TASK_ABORTED' });
   });
 
+  it('keeps every wait when far more than its prune threshold (2000) are pending', async () => {
+    const w = make();
+    const ids = Array.from({ length: 2500 }, (_, i) => BigInt(i + 1));
+    const waits = ids.map((id) => w.waitForOutcome(id, { fromBlock: 5 }));
+    assert.equal(w.pendingCount, ids.length);
+    chain.aborted(7, 2500n, 'Task result illegal');
+    await polls(2);
+    assert.equal((await waits[2499]).status, 'aborted');
+    w.close();
+    await Promise.allSettled(waits);
+  });
+
   it('counts an event only once `confirmations` blocks hold it', async () => {
     chain.aborted(10, 2n, 'Task result illegal');
     const w = make({ confirmations: 3 });
