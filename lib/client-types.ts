@@ -69,10 +69,13 @@ export interface CreateTaskOptions {
   /** Follow an already-broadcast transaction instead of sending a new one (restart recovery). */
   existingTxHash?: string;
   /**
-   * Persist this job in the client's store (crash safety): the tx hash before broadcast, then
-   * the task id, outcome and upload. A second createTask with the same key never sends again:
-   * it follows the recorded transaction or returns the recorded task. Remove it with
-   * `client.untrack(key)` once the result is delivered.
+   * Persist this job in the client's store (crash safety): the tx hash (with its nonce and
+   * signed bytes) before broadcast, then the task id, outcome and upload. The record outlives
+   * a failure that may have left the transaction in flight (an unanswered broadcast, an outage,
+   * a shutdown), so a second createTask with the same key never pays twice: it returns the
+   * recorded task, follows the recorded transaction, re-sends its very same bytes, or sends a
+   * new one only once the recorded one can never be mined (its nonce went to another). Remove
+   * it with `client.untrack(key)` once the result is delivered.
    */
   track?: { key: string; snapshot?: unknown; stage?: string };
 }

@@ -7,7 +7,7 @@
  * pending tasks changes. The private key lives only inside the Wallet and the relay
  * signer; it is never logged, stored or put into an error.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { getAddress, Wallet } from 'ethers';
 import { AbortedError, ConfigError, CrynuxError } from './errors';
 import { normalizePrivateKey } from './protocol';
@@ -17,7 +17,7 @@ import type {
 } from './client-types';
 import { RpcTransport } from './chain/rpc';
 import { FailoverJsonRpcProvider } from './chain/provider';
-import { TransactionQueue } from './chain/tx-queue';
+import { TransactionQueue, type SignedTx } from './chain/tx-queue';
 import { parseTaskId, TaskContract, type CancelledTask, type ChainTaskInfo, type ChainTaskState } from './chain/task-contract';
 import { BlockWatcher, taskAbortedError, type CancelResult, type UploadedEvent } from './chain/block-watcher';
 import { RelayClient } from './relay/relay-client';
@@ -51,6 +51,19 @@ function positive(value: unknown, field: string, fallback: number, min: number):
   return value;
 }
 
+/**
+ * Whether a failed createTask may have left its transaction on the way to being mined, so the
+ * tracked record (with the hash) must stay: a retry with the same key then follows it instead
+ * of paying again. `handed` = signed, hash stored, broadcast unanswered or refused.
+ */
+function mayStillBeMined(reached: 'nothing' | 'handed' | 'sent', code: string | undefined): boolean {
+  // Mined and reverted, or followed and unknown: nothing is in flight.
+  if (reached === 'sent') return code !== 'CHAIN_REVERT' && code !== 'TX_NOT_FOUND';
+  // A refusal (CHAIN_RPC, INSUFFICIENT_FUNDS) is an answer: the node did not take it.
+  if (reached === 'handed') return code === 'CHAIN_CONNECTION' || code === 'CANCELLED' || code === 'CLOSED' || code === 'TIMEOUT';
+  return false;
+}
+
 export class CrynuxClient extends EventEmitter {
   readonly address: string;
   readonly taskAddress: string;
@@ -69,6 +82,8 @@ export class CrynuxClient extends EventEmitter {
 
   constructor(options: CrynuxClientOptions) {
     super();
+    // Every wait without a signal of its own listens on this one signal: no listener limit.
+    setMaxListeners(0, this.closing.signal);
     if (!options || typeof options !== 'object') throw new ConfigError('CrynuxClient needs an options object');
     let key: string;
     try {
@@ -178,6 +193,7 @@ export class CrynuxClient extends EventEmitter {
     const signal = this.signal(opts.signal);
     const track = opts.track;
     let existingTxHash = opts.existingTxHash;
+    let existingTx: Partial<SignedTx> | undefined;
     if (track) {
       const prior = await this.tracker.get(track.key);
       if (prior?.taskId && prior.createdBlock !== undefined && prior.txHash) {
@@ -187,16 +203,29 @@ export class CrynuxClient extends EventEmitter {
           taskFee: prior.taskFee ?? '',
         };
       }
-      existingTxHash ??= prior?.txHash;
+      if (!existingTxHash && prior?.txHash) {
+        // An earlier call with this key handed a transaction to the node and got no answer.
+        existingTxHash = prior.txHash;
+        existingTx = { nonce: prior.txNonce, raw: prior.rawTx };
+      }
       await this.tracker.put(track.key, { snapshot: track.snapshot, stage: track.stage ?? 'creating' });
     }
-    let broadcast = Boolean(existingTxHash);
+    // How far the transaction got: decides whether a failure may leave it in flight.
+    let reached: 'nothing' | 'handed' | 'sent' = existingTxHash ? 'sent' : 'nothing';
     try {
       const created = await contract.createTask(req, {
-        ...opts, signal, existingTxHash,
-        beforeBroadcast: track ? async (txHash) => void (await this.tracker.put(track.key, { txHash })) : undefined,
+        ...opts, signal, existingTxHash, existingTx,
+        beforeBroadcast: async (txHash, signed) => {
+          // The hash (and the bytes to re-send) are stored before the node sees them.
+          if (track) await this.tracker.put(track.key, { txHash, txNonce: signed.nonce, rawTx: signed.raw });
+          reached = 'handed';
+        },
+        onReplaced: (oldTxHash) => {
+          reached = 'nothing';
+          this.log.warn(`createTask: transaction ${oldTxHash} can never be mined (its nonce went to another transaction); sending a new one`);
+        },
         onSent: async (txHash) => {
-          broadcast = true;
+          reached = 'sent';
           await opts.onSent?.(txHash);
         },
       });
@@ -209,10 +238,7 @@ export class CrynuxClient extends EventEmitter {
       }
       return created;
     } catch (err) {
-      // Keep the record while the transaction may still be mined (outage, shutdown); drop it otherwise.
-      const code = (err as CrynuxError).code;
-      const mayResume = broadcast && (code === 'CHAIN_CONNECTION' || code === 'CANCELLED' || code === 'CLOSED');
-      if (track && !mayResume) await this.tracker.remove(track.key).catch(() => undefined);
+      if (track && !mayStillBeMined(reached, (err as CrynuxError).code)) await this.tracker.remove(track.key).catch(() => undefined);
       throw err;
     }
   }

@@ -24,8 +24,10 @@ export class TaskArgsError extends CrynuxError {
 export interface ValidationIssue {
   /** JSON-pointer-like path such as `task_config.num_images`, or `(root)`. */
   path: string;
-  /** What was expected, in plain words. */
+  /** What was expected, in plain words (ending with ` (hint)` when there is one). */
   message: string;
+  /** The advice at the end of `message`, so summaries can show a hint shared by several fields once. */
+  hint?: string;
 }
 
 /** Wrong configuration: bad key, bad URL, chain id mismatch. */
@@ -46,10 +48,24 @@ export class ChainRevertError extends CrynuxError {
   }
 }
 
-/** The RPC endpoint(s) could not be reached or answered with an error. */
+/** No RPC endpoint could be reached (refused, reset, DNS, timeout, not a JSON-RPC answer). */
 export class ChainConnectionError extends CrynuxError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CHAIN_CONNECTION', message, options);
+  }
+}
+
+/**
+ * The RPC node was reached and answered with a JSON-RPC error (it refused the call), as
+ * opposed to ChainConnectionError. `rpcCode`/`rpcMessage` are the node's own.
+ */
+export class ChainRpcError extends CrynuxError {
+  readonly rpcCode: number | undefined;
+  readonly rpcMessage: string;
+  constructor(message: string, rpc: { rpcCode?: number; rpcMessage: string; cause?: unknown }) {
+    super('CHAIN_RPC', message, rpc.cause === undefined ? undefined : { cause: rpc.cause });
+    this.rpcCode = rpc.rpcCode;
+    this.rpcMessage = rpc.rpcMessage;
   }
 }
 
@@ -66,7 +82,8 @@ export class RelayRejectedError extends CrynuxError {
   readonly relayMessage: string;
   readonly field?: string;
   constructor(status: number, relayMessage: string, field?: string, hint?: string) {
-    super('RELAY_REJECTED', `The relay refused the request: ${relayMessage}${hint ? ` (${hint})` : ''}`);
+    // `field` is the relay's field_name (SPEC §4.1), e.g. "task_args: required".
+    super('RELAY_REJECTED', `The relay refused the request: ${field ? `${field}: ` : ''}${relayMessage}${hint ? ` (${hint})` : ''}`);
     this.status = status;
     this.relayMessage = relayMessage;
     this.field = field;

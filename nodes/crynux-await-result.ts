@@ -10,6 +10,7 @@
 import type { TaskOutcome } from '../lib/client-types';
 import {
   Status,
+  deploySetting,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -47,13 +48,7 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-await-result', def);
     const status = new Status(node, RED._);
     showConfigProblem(RED, settings.crynux, status);
-    let timeoutMs = DEFAULT_TIMEOUT_S * 1000;
-    try {
-      timeoutMs = parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S);
-    } catch (err) {
-      status.error(err);
-      node.error((err as Error).message);
-    }
+    const timeoutSetting = deploySetting(() => parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S), status, node);
     const cancelOnTimeout = settings.cancelOnTimeout !== false;
     const storeName = typeof settings.store === 'string' && settings.store.trim() ? settings.store.trim() : undefined;
     const storeProblem = (err: Error) => node.warn(RED._('crynux-await-result.warn.store', { message: err.message }));
@@ -70,6 +65,8 @@ export = function (RED: NodeAPI) {
     });
 
     const run = handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
+      // A resumed msg stays stored when this throws: fixing the setting and redeploying resumes it.
+      const timeoutMs = timeoutSetting();
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       const fromBlock = optionalField<number>(msg, 'blockNumber');

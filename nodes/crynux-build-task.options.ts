@@ -40,8 +40,10 @@ export interface BuildTaskSettings {
   vramLimit?: string | number;
 }
 
+/** `field` is a dialog setting, or a msg property (`msg.…`), which is not a "Setting". */
 function bad(field: string, expected: string): never {
-  throw new TaskArgsError(`Setting "${field}" must be ${expected}`, [{ path: field, message: `must be ${expected}` }]);
+  const what = field.startsWith('msg.') ? field : `Setting "${field}"`;
+  throw new TaskArgsError(`${what} must be ${expected}`, [{ path: field, message: `must be ${expected}` }]);
 }
 
 /** '' → undefined; otherwise a finite number (the lib checks the range and names the option). */
@@ -135,7 +137,7 @@ export function fromRawArgs(msg: CrynuxMsg, dialogType: 0 | 1): BuiltTask {
     assertValidTaskArgs(taskType, taskArgs);
   } catch (err) {
     if (err instanceof TaskArgsError) {
-      const issues = err.issues.map((i) => ({ path: `msg.crynux.taskArgs.${i.path}`, message: i.message }));
+      const issues = err.issues.map((i) => ({ ...i, path: `msg.crynux.taskArgs.${i.path}` }));
       throw new TaskArgsError(`msg.crynux.taskArgs is not valid: ${err.message}`, issues);
     }
     throw err;

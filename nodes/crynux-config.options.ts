@@ -78,6 +78,7 @@ export function parseUrls(text: unknown): string[] {
 }
 
 function checkUrl(u: string, field: string): string {
+  if (!u) throw new ConfigError(`${field} is required`);
   let url: URL;
   try {
     url = new URL(u);
@@ -118,6 +119,27 @@ export interface ParsedConfig {
   store?: string;
 }
 
+/** SPEC §3.10: createTask uses 0.75–0.87 M gas (the node's estimate ≈ 1.00 M); far less is always a mistake. */
+const MIN_GAS_LIMIT = 200_000;
+/** A block's gas limit on common chains; a transaction above it is never mined. */
+const MAX_GAS_LIMIT = 30_000_000;
+
+function fixedGasLimit(v: unknown): number {
+  let n: number;
+  try {
+    n = parseWhole(v, 'Gas limit', 0, MAX_GAS_LIMIT, 5_000_000);
+  } catch {
+    throw new ConfigError('Gas limit must be a whole number from 200,000 to 30,000,000 (createTask needs about 1,000,000 gas)');
+  }
+  if (n < MIN_GAS_LIMIT) {
+    throw new ConfigError(
+      `Gas limit ${n.toLocaleString('en-US')} is too low: createTask needs about 1,000,000 gas, so use at least ` +
+        `${MIN_GAS_LIMIT.toLocaleString('en-US')} (5,000,000 is the usual fixed limit) or choose "estimate"`,
+    );
+  }
+  return n;
+}
+
 /** Dialog settings → client options (without key, store and logger). */
 export function parseConfigSettings(s: ConfigSettings): ParsedConfig {
   const rpcUrls = parseUrls(s.rpcUrls).map((u) => checkUrl(u, 'RPC URL'));
@@ -127,8 +149,7 @@ export function parseConfigSettings(s: ConfigSettings): ParsedConfig {
   const relayUrl = checkUrl(String(s.relayUrl ?? '').trim().replace(/\/+$/, ''), 'Relay URL');
   const gasPrice =
     s.gasPriceMode === 'fixed' ? BigInt(parseWhole(s.gasPrice, 'Gas price (wei)', 0, Number.MAX_SAFE_INTEGER)) : 'auto';
-  const gasLimit =
-    s.gasLimitMode === 'estimate' ? 'estimate' : BigInt(parseWhole(s.gasLimit, 'Gas limit', 21000, 30_000_000, 5_000_000));
+  const gasLimit = s.gasLimitMode === 'estimate' ? 'estimate' : BigInt(fixedGasLimit(s.gasLimit));
   return {
     client: {
       rpcUrls,

@@ -6,6 +6,7 @@
  */
 import {
   Status,
+  deploySetting,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -34,15 +35,10 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-upload-params', def);
     const status = new Status(node, RED._);
     showConfigProblem(RED, settings.crynux, status);
-    let timeoutMs = DEFAULT_TIMEOUT_S * 1000;
-    try {
-      timeoutMs = parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S);
-    } catch (err) {
-      status.error(err);
-      node.error((err as Error).message);
-    }
+    const timeoutSetting = deploySetting(() => parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S), status, node);
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal }) => {
+      const timeoutMs = timeoutSetting();
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       // Never re-serialised: these bytes were hashed for createTask (SPEC §6.1, §8 trap 18).

@@ -7,6 +7,7 @@ import { formatEther } from 'ethers';
 import { ConfigError } from '../lib/errors';
 import {
   Status,
+  deploySetting,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -32,8 +33,11 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-wallet', def);
     const status = new Status(node, RED._);
     let timer: NodeJS.Timeout | undefined;
+    // Parsed before showConfigProblem below, so a config problem's ring is the one shown.
+    const intervalSetting = deploySetting(() => intervalSeconds(settings.interval), status, node);
 
     const run = handleInput(node, status, async ({ msg, job }) => {
+      intervalSetting();
       const network = getConfigNode(RED, settings.crynux);
       job.working('crynux-wallet.status.checking');
       const client = await network.getClient();
@@ -55,10 +59,9 @@ export = function (RED: NodeAPI) {
     showConfigProblem(RED, settings.crynux, status);
     let seconds = 0;
     try {
-      seconds = intervalSeconds(settings.interval);
-    } catch (err) {
-      status.error(err);
-      node.error((err as Error).message);
+      seconds = intervalSetting();
+    } catch {
+      // shown at deploy; every msg fails with it
     }
     if (seconds) {
       timer = setInterval(() => run({ topic: 'interval' } as NodeMessage), seconds * 1000);

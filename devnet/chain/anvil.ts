@@ -135,6 +135,10 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilHan
       if (recent.length > 10) recent.shift();
       const m = /Listening on [^\s:]+:(\d+)/.exec(line);
       if (m) finish(null, Number(m[1]));
+      // anvil prints "Error: Address already in use (os error 98)" and exits.
+      else if (/address already in use/i.test(line)) {
+        finish(new Error(`anvil: port ${opts.port} is in use: stop the other devnet or pass --rpc-port 0 (a free port)`));
+      }
     };
     // Both streams are drained for the whole life of anvil so its pipes never fill up.
     readline.createInterface({ input: child.stdout }).on('line', onLine);

@@ -123,7 +123,10 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') return reject(err);
+      reject(new Error(`relay: port ${opts.port} is in use: stop the other devnet or pass --relay-port 0 (a free port)`, { cause: err }));
+    });
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;

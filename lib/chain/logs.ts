@@ -31,17 +31,17 @@ const REFUSED = /method not found|not (supported|available|allowed|enabled)|does
 
 /** An RPC answer asking us to slow down (retried on the next poll, nothing else changes). */
 export function isRateLimited(err: unknown): boolean {
-  return err instanceof RpcAnswerError && (err.code === 429 || RATE_LIMITED.test(err.rpcMessage));
+  return err instanceof RpcAnswerError && (err.rpcCode === 429 || RATE_LIMITED.test(err.rpcMessage));
 }
 
 /** An RPC answer saying the range is too large for one eth_getLogs. */
 export function isRangeError(err: unknown): boolean {
-  return err instanceof RpcAnswerError && !isRateLimited(err) && (err.code === -32005 || RANGE_ERROR.test(err.rpcMessage));
+  return err instanceof RpcAnswerError && !isRateLimited(err) && (err.rpcCode === -32005 || RANGE_ERROR.test(err.rpcMessage));
 }
 
 /** An RPC answer saying the method is not offered at all. */
 export function isMethodRefused(err: unknown): boolean {
-  return err instanceof RpcAnswerError && !isRateLimited(err) && (err.code === -32601 || REFUSED.test(err.rpcMessage));
+  return err instanceof RpcAnswerError && !isRateLimited(err) && (err.rpcCode === -32601 || REFUSED.test(err.rpcMessage));
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;

@@ -25,7 +25,7 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
           return { id: p.id, result: await this.transport.request(p.method, p.params as unknown[]) };
         } catch (err) {
           if (err instanceof RpcAnswerError) {
-            return { id: p.id, error: { code: err.code ?? -32000, message: err.rpcMessage, data: err.data } };
+            return { id: p.id, error: { code: err.rpcCode ?? -32000, message: err.rpcMessage, data: err.data } };
           }
           throw err;
         }

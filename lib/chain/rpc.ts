@@ -6,24 +6,24 @@
  * its first use, so a misconfigured spare can never receive our transactions.
  */
 import { EventEmitter } from 'node:events';
-import { ChainConnectionError, ConfigError } from '../errors';
+import { ChainConnectionError, ChainRpcError, ConfigError } from '../errors';
+import { describeFetchError } from '../fetch-error';
 
-/** A JSON-RPC error object returned by the node (an answer, not an outage). */
-export class RpcAnswerError extends Error {
-  readonly code: number | undefined;
+/**
+ * A JSON-RPC error object returned by the node (an answer, not an outage): code CHAIN_RPC,
+ * the node's own code in `rpcCode` and its words in `rpcMessage`.
+ */
+export class RpcAnswerError extends ChainRpcError {
   readonly data: unknown;
   readonly method: string;
   constructor(method: string, error: { code?: unknown; message?: unknown; data?: unknown }) {
-    const message = typeof error.message === 'string' ? error.message : JSON.stringify(error);
-    super(`${method}: ${message}`);
-    this.name = 'RpcAnswerError';
+    const rpcMessage = typeof error.message === 'string' ? error.message : JSON.stringify(error);
+    super(`The RPC node refused ${method}: ${rpcMessage}`, {
+      rpcCode: typeof error.code === 'number' ? error.code : undefined,
+      rpcMessage,
+    });
     this.method = method;
-    this.code = typeof error.code === 'number' ? error.code : undefined;
     this.data = error.data;
-  }
-  /** The bare message of the node, without the method prefix. */
-  get rpcMessage(): string {
-    return this.message.slice(this.method.length + 2);
   }
 }
 
@@ -210,12 +210,4 @@ export class RpcTransport extends EventEmitter {
     this.lastErr = message;
     this.emit('down', { url: this.url, error: message } satisfies RpcHealthEvent);
   }
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  const cause = e?.cause;
-  if (cause?.code) return cause.code;
-  return cause?.message ?? e?.message ?? String(err);
 }

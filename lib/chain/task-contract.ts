@@ -9,7 +9,7 @@ import {
 } from '../protocol';
 import type { CreateTaskOptions, CreateTaskRequest, CreatedTask } from '../client-types';
 import type { RpcTransport } from './rpc';
-import type { MinedReceipt, TransactionQueue } from './tx-queue';
+import type { MinedReceipt, SignedTx, TransactionQueue } from './tx-queue';
 
 /** getTask's tuple (SPEC §3.2), for a running task. */
 export interface ChainTaskInfo {
@@ -91,13 +91,22 @@ export class TaskContract {
   }
 
   async createTask(req: CreateTaskRequest, opts: CreateTaskOptions & {
-    beforeBroadcast?: (txHash: string) => void | Promise<void>;
+    beforeBroadcast?: (txHash: string, signed: SignedTx) => void | Promise<void>;
+    /** With existingTxHash: its nonce and raw bytes, to resume an unanswered broadcast (see TransactionQueue.resume). */
+    existingTx?: Partial<SignedTx>;
+    /** Called when the existing transaction can never be mined (its nonce went to another): a new one is sent. */
+    onReplaced?: (oldTxHash: string) => void | Promise<void>;
   } = {}): Promise<CreatedTask> {
-    let receipt: MinedReceipt;
+    let receipt: MinedReceipt | null = null;
     let fee: bigint;
     if (opts.existingTxHash) {
-      receipt = await this.queue.follow(opts.existingTxHash, 'createTask', opts.signal);
-      fee = BigInt((await this.rpc.request<{ value: string }>('eth_getTransactionByHash', [opts.existingTxHash])).value);
+      receipt = opts.existingTx
+        ? await this.queue.resume(opts.existingTxHash, opts.existingTx, 'createTask', opts.signal)
+        : await this.queue.follow(opts.existingTxHash, 'createTask', opts.signal);
+      if (!receipt) await opts.onReplaced?.(opts.existingTxHash);
+    }
+    if (receipt) {
+      fee = BigInt((await this.rpc.request<{ value: string }>('eth_getTransactionByHash', [receipt.transactionHash])).value);
     } else {
       const { data, value } = this.encodeCreateTask(req);
       fee = value;

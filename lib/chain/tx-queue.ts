@@ -8,8 +8,8 @@
  * node rejected leaves no gap: the counter is dropped and re-seeded before the next send.
  */
 import { formatEther, keccak256, type Wallet } from 'ethers';
-import { ChainConnectionError, ChainRevertError, CrynuxError, InsufficientFundsError } from '../errors';
-import { decodeRevertData, DEFAULT_GAS_LIMIT, type ReceiptLike } from '../protocol';
+import { ChainConnectionError, ChainRevertError, ChainRpcError, CrynuxError, InsufficientFundsError } from '../errors';
+import { decodeRevertData, DEFAULT_GAS_LIMIT, withRevertHint, type ReceiptLike } from '../protocol';
 import type { Logger } from '../client-types';
 import { sleep, throwIfAborted } from '../relay/backoff';
 import { RpcAnswerError, type RpcTransport } from './rpc';
@@ -36,10 +36,17 @@ export interface TxRequest {
   label: string;
 }
 
+/** A signed transaction as handed to the node: enough to follow or re-broadcast it later. */
+export interface SignedTx {
+  nonce: number;
+  /** The signed raw transaction (public once broadcast; holds no key). */
+  raw: string;
+}
+
 export interface SendOptions {
   signal?: AbortSignal;
   /** Runs after signing, before broadcasting: the hash is final, so it can be persisted first. */
-  beforeBroadcast?: (txHash: string) => void | Promise<void>;
+  beforeBroadcast?: (txHash: string, signed: SignedTx) => void | Promise<void>;
   /** Runs once the node accepted the transaction. */
   onSent?: (txHash: string) => void | Promise<void>;
 }
@@ -96,20 +103,38 @@ function revertDataOf(err: RpcAnswerError): string | undefined {
   return undefined;
 }
 
+// Node answers about the gas limit: geth's "intrinsic gas too low", Ethermint's "intrinsic gas
+// too high", "exceeds block gas limit", "gas limit reached".
+const GAS_LIMIT_PROBLEM = /intrinsic gas|gas limit|block gas|gas too (low|high)/i;
+
+/**
+ * A node's refusal (an answer, not an outage) as CHAIN_RPC. Gas-limit refusals say which
+ * limit was sent and what createTask needs (about 1,000,000 gas, SPEC §3.10).
+ */
+export function rpcRefusal(err: RpcAnswerError, what: string, gasLimit?: bigint): ChainRpcError {
+  const msg = err.rpcMessage;
+  const gas = GAS_LIMIT_PROBLEM.test(msg)
+    ? ` (the gas limit ${gasLimit === undefined ? 'estimated by the node' : `was ${gasLimit.toLocaleString('en-US')}`}; ` +
+      'createTask needs about 1,000,000 gas: set the gas limit near that, or to "estimate")'
+    : '';
+  return new ChainRpcError(`The RPC node refused ${what}: ${msg}${gas}`, { rpcCode: err.rpcCode, rpcMessage: msg, cause: err });
+}
+
 /** Turns an eth_call / eth_estimateGas error into our named errors (SPEC §3.5). */
-export function callError(err: unknown, label: string, txHash?: string): Error {
+export function callError(err: unknown, label: string, txHash?: string, gasLimit?: bigint): Error {
   if (!(err instanceof RpcAnswerError)) return err as Error;
   const data = revertDataOf(err);
   const msg = err.rpcMessage;
-  if (data !== undefined || /revert/i.test(msg) || err.code === 3) {
+  if (data !== undefined || /revert/i.test(msg) || err.rpcCode === 3) {
     const { reason } = decodeRevertData(data);
-    return new ChainRevertError(reason, `${label} was rejected by the Task contract: ${reason}`, txHash);
+    return new ChainRevertError(reason, `${label} was rejected by the Task contract: ${withRevertHint(reason)}`, txHash);
   }
   if (/out of gas|gas required exceeds/i.test(msg)) {
-    return new ChainRevertError('out of gas', `${label} ran out of gas (raise the gas limit)`, txHash);
+    const limit = gasLimit === undefined ? '' : ` with a gas limit of ${gasLimit.toLocaleString('en-US')}`;
+    return new ChainRevertError('out of gas', `${label} ran out of gas${limit} (raise the gas limit; createTask needs about 1,000,000)`, txHash);
   }
   if (/insufficient funds/i.test(msg)) return new InsufficientFundsError(`${label}: the wallet cannot pay for it (${msg})`);
-  return new ChainConnectionError(`The RPC refused ${label}: ${msg}`, { cause: err });
+  return rpcRefusal(err, label, gasLimit);
 }
 
 export class TransactionQueue {
@@ -156,7 +181,7 @@ export class TransactionQueue {
     try {
       await this.o.rpc.request('eth_call', [this.callObject(req, gas), blockTag]);
     } catch (err) {
-      throw callError(err, req.label);
+      throw callError(err, req.label, undefined, gas);
     }
   }
 
@@ -211,6 +236,53 @@ export class TransactionQueue {
     return this.waitMined(txHash, { to: tx.to, data: tx.input, value: BigInt(tx.value), label }, signal);
   }
 
+  /**
+   * Picks up a transaction whose broadcast got no answer (recorded with its nonce and raw
+   * bytes before broadcasting). Known to the node → followed. Unknown while its nonce is
+   * still free → the very same signed bytes are broadcast again (same nonce, same hash: it
+   * can never be paid twice) and followed. Unknown and its nonce used by another
+   * transaction → it can never be mined: resolves null, and only then may the caller send anew.
+   */
+  async resume(txHash: string, signed: Partial<SignedTx>, label: string, signal?: AbortSignal): Promise<MinedReceipt | null> {
+    const known = () => this.o.rpc.request<{ to: string; input: string; value: string } | null>('eth_getTransactionByHash', [txHash]);
+    let tx = await known();
+    if (!tx && signed.nonce !== undefined && (await this.confirmedCount()) > signed.nonce) {
+      tx = await known(); // mined between the two calls?
+      if (!tx) return null;
+    }
+    if (!tx && typeof signed.raw === 'string') {
+      const raw = signed.raw;
+      const outcome = await this.serialised(() => this.rebroadcast(raw, txHash, label));
+      if (outcome === 'nonce-used') return (await known()) ? this.follow(txHash, label, signal) : null;
+      tx = await known();
+    }
+    if (!tx) return this.follow(txHash, label, signal); // nothing to re-send: TX_NOT_FOUND
+    return this.waitMined(txHash, { to: tx.to, data: tx.input, value: BigInt(tx.value), label }, signal);
+  }
+
+  /** Transactions of this wallet mined so far (the next nonce at `latest`). */
+  private async confirmedCount(): Promise<number> {
+    return Number(await this.o.rpc.request<string>('eth_getTransactionCount', [this.address, 'latest']));
+  }
+
+  private async rebroadcast(raw: string, txHash: string, label: string): Promise<'sent' | 'nonce-used'> {
+    try {
+      await this.o.rpc.request('eth_sendRawTransaction', [raw]);
+      this.nextNonce = undefined; // re-seed from `pending`, which now counts it
+      return 'sent';
+    } catch (err) {
+      if (!(err instanceof RpcAnswerError)) {
+        throw new ChainConnectionError(`${(err as Error).message} (transaction ${txHash} may still reach the network)`, { cause: err });
+      }
+      if (/already known|already imported|known transaction/i.test(err.rpcMessage)) {
+        this.nextNonce = undefined;
+        return 'sent';
+      }
+      if (/nonce too low/i.test(err.rpcMessage)) return 'nonce-used';
+      throw rpcRefusal(err, `the ${label} transaction ${txHash} (sent again after an unanswered broadcast)`);
+    }
+  }
+
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
@@ -229,7 +301,7 @@ export class TransactionQueue {
         value: req.value ?? 0n, gasPrice, gasLimit,
       });
       const txHash = keccak256(raw);
-      await opts.beforeBroadcast?.(txHash);
+      await opts.beforeBroadcast?.(txHash, { nonce, raw });
       try {
         await this.o.rpc.request('eth_sendRawTransaction', [raw]);
         this.nextNonce = nonce + 1;
@@ -249,9 +321,7 @@ export class TransactionQueue {
         if (/insufficient funds/i.test(msg)) {
           throw new InsufficientFundsError(`${req.label}: the node refused the transaction for lack of funds (${msg})`);
         }
-        if (err instanceof RpcAnswerError) {
-          throw new ChainConnectionError(`The RPC refused the ${req.label} transaction: ${msg}`, { cause: err });
-        }
+        if (err instanceof RpcAnswerError) throw rpcRefusal(err, `the ${req.label} transaction`, gasLimit);
         throw new ChainConnectionError(
           `${(err as Error).message} (transaction ${txHash} may still reach the network)`,
           { cause: err },

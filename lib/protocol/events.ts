@@ -4,6 +4,7 @@
  */
 import { AbiCoder, getAddress } from 'ethers';
 import { TASK_EVENT_TOPICS, taskInterface } from './abi';
+import { ConfigError } from '../errors';
 
 export interface LogLike {
   address: string;
@@ -123,13 +124,24 @@ export function taskIdFromReceipt(receipt: ReceiptLike, taskAddress: string): bi
   const pending = receipt.logs.filter(
     (l) => sameAddress(l.address, taskAddress) && l.topics[0]?.toLowerCase() === TASK_EVENT_TOPICS.TaskPending,
   );
-  if (pending.length !== 1) {
-    throw new Error(
-      `Expected exactly one TaskPending log from the Task contract ${taskAddress} in the receipt, found ${pending.length}`,
+  const tx = receipt.transactionHash ?? receipt.hash;
+  const txWords = tx ? `The transaction ${tx}` : 'The transaction';
+  if (pending.length === 0) {
+    // Mined with status 1 but no task: the call went to a contract that is not the Task contract.
+    throw new ConfigError(
+      `${txWords} was mined but the address ${taskAddress} did not emit TaskPending: ` +
+        'is the Task contract address right? The fee went to that address.',
+    );
+  }
+  if (pending.length > 1) {
+    throw new ConfigError(
+      `${txWords} made ${taskAddress} emit ${pending.length} TaskPending logs, expected one: is it the Crynux Task contract?`,
     );
   }
   const ev = decodeTaskLog(pending[0], taskAddress);
-  if (!ev || ev.name !== 'TaskPending') throw new Error('The TaskPending log could not be decoded');
+  if (!ev || ev.name !== 'TaskPending') {
+    throw new ConfigError(`${txWords}: the TaskPending log of ${taskAddress} could not be decoded: is it the Crynux Task contract?`);
+  }
   return ev.taskId;
 }
 

@@ -4,6 +4,8 @@
  * inner message text, keeping the relay's own words for the user.
  */
 
+import { describeFetchError } from '../fetch-error';
+
 export type RelayAnswerKind = 'success' | 'transient' | 'done' | 'fatal';
 
 export interface RelayAnswerClass {
@@ -51,16 +53,40 @@ export function relayMessageOf(body: unknown): { message: string; field?: string
   return { message: '' };
 }
 
-/** Classifies an HTTP answer of the relay. `body` is the parsed JSON, or the text when not JSON. */
-export function classifyRelayAnswer(status: number, body: unknown): RelayAnswerClass {
-  const { message, field } = relayMessageOf(body);
+function isEnvelope(body: unknown): boolean {
+  return Boolean(body) && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string';
+}
+
+/**
+ * An answer that is not the relay's JSON envelope (SPEC §4.1): an HTML error page of a proxy,
+ * a wrong URL, plain text. Says so, with a short tag-free excerpt, never the whole page.
+ */
+export function foreignAnswerMessage(status: number, body: unknown, path?: string): string {
+  const text = (typeof body === 'string' ? body : JSON.stringify(body) ?? '')
+    .replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const where = path ? ` from ${path.split('?')[0]}` : '';
+  if (!text) return `HTTP ${status}${where} with an empty body`;
+  return `HTTP ${status}${where}: not a Crynux relay answer (${text.length > 80 ? `${text.slice(0, 79)}…` : text})`;
+}
+
+/**
+ * Classifies an HTTP answer of the relay. `body` is the parsed JSON, or the text when not JSON;
+ * `path` (without the query) names the request in messages about foreign answers.
+ */
+export function classifyRelayAnswer(status: number, body: unknown, path?: string): RelayAnswerClass {
+  const own = relayMessageOf(body);
+  const field = own.field;
+  const message = status >= 200 && status < 300 ? own.message : isEnvelope(body) ? own.message : foreignAnswerMessage(status, body, path);
   if (status >= 200 && status < 300) return { kind: 'success', message: message || 'success', status };
   if (DONE_MESSAGES.has(message)) return { kind: 'done', message, field, status };
   if (TRANSIENT_MESSAGES.has(message)) return { kind: 'transient', message, field, status };
   if (message === 'Invalid signature') return { kind: 'fatal', message, field, status, resyncClock: true };
-  if (status === 404) return { kind: 'transient', message: message || 'HTTP 404 Not Found', status };
+  if (status === 404) return { kind: 'transient', message, status };
   // Not from the relay itself but from proxies in front of it: worth a bounded retry.
-  if (status === 408 || status === 429) return { kind: 'transient', message: message || `HTTP ${status}`, status };
+  if (status === 408 || status === 429) return { kind: 'transient', message, status };
   if (status >= 500) {
     // 500 carrying a Go decode/verify error is deterministic: retrying cannot help (SPEC §4.6).
     // `image:`/`png:` = an uploaded result file that is not a PNG (SPEC §4.3 C6).
@@ -70,8 +96,10 @@ export function classifyRelayAnswer(status: number, body: unknown): RelayAnswerC
   return { kind: 'fatal', message: message || `HTTP ${status}`, field, status };
 }
 
-/** Network failures (refused, reset, DNS, timeouts) are always worth a retry. */
+/**
+ * Network failures (refused, reset, DNS, timeouts) are always worth a retry. The message names
+ * the cause (ECONNREFUSED, ENOTFOUND, a certificate error), not just "fetch failed".
+ */
 export function classifyNetworkError(err: unknown): RelayAnswerClass {
-  const message = err instanceof Error ? err.message : String(err);
-  return { kind: 'transient', message: `network error: ${message}`, status: 0 };
+  return { kind: 'transient', message: `network error: ${describeFetchError(err)}`, status: 0 };
 }

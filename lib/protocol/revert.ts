@@ -19,6 +19,22 @@ const PANIC_MEANING: Record<number, string> = {
   0x51: 'call to an uninitialised function',
 };
 
+/** What a user can do about a revert reason of the Task contract (SPEC §3.5). */
+export const REVERT_HINTS: Record<string, string> = {
+  'No available task': "the contract's task queue is full or disabled; try again later or raise the fee",
+  'Task queue is full': "the contract's task queue is full or disabled; try again later or raise the fee",
+  'Invalid task type': 'taskType must be 0 (Stable Diffusion) or 1 (GPT)',
+  'Task has not exceeded the deadline yet': 'a running task can be cancelled only after its deadline (900 s after it started)',
+  'Not called by the task contract': 'the Task and TaskQueue contracts are not wired to each other: check the contract addresses',
+  'Not called by the node contract': 'the Task and Node contracts are not wired to each other: check the contract addresses',
+};
+
+/** "No available task" → "No available task (the contract's task queue is full …)". */
+export function withRevertHint(reason: string): string {
+  const hint = REVERT_HINTS[reason];
+  return hint ? `${reason} (${hint})` : reason;
+}
+
 export interface DecodedRevert {
   kind: 'error' | 'panic' | 'empty' | 'unknown';
   reason: string;

@@ -11,6 +11,7 @@ import {
 } from '../protocol';
 import type { Logger, RetryOptions, UploadResult } from '../client-types';
 import { abortable, abortReasonError, backoffDelay, sleep, throwIfAborted, type BackoffPolicy } from './backoff';
+import { seconds } from '../fetch-error';
 
 export interface RelayClientOptions {
   /** Base URL without /v1, e.g. http://127.0.0.1:8080. */
@@ -38,6 +39,8 @@ export interface RelayHttpAnswer {
   body: unknown;
   /** Raw bytes of a successful download. */
   bytes?: Buffer;
+  /** The request's path without the query (which carries the signature), for messages. */
+  path?: string;
 }
 
 function checkRelayUrl(url: unknown): string {
@@ -186,7 +189,7 @@ export class RelayClient {
       let cls: RelayAnswerClass;
       try {
         answer = await request(signal);
-        cls = classifyRelayAnswer(answer.status, answer.body);
+        cls = classifyRelayAnswer(answer.status, answer.body, answer.path);
       } catch (err) {
         if (opts.signal?.aborted) throw abortReasonError(opts.signal);
         // Only a failed exchange is worth retrying; our own errors (size limit, bad id) are not.
@@ -195,7 +198,7 @@ export class RelayClient {
           cls = last; // a last attempt cut short by the overall deadline: report the previous answer
         } else {
           cls = perRequest.aborted
-            ? { kind: 'transient', message: `no answer within ${requestMs} ms`, status: 0 }
+            ? { kind: 'transient', message: `no answer within ${seconds(requestMs)}`, status: 0 }
             : classifyNetworkError(err.cause);
         }
       }
@@ -213,7 +216,7 @@ export class RelayClient {
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new TimeoutError(`${label}: gave up after ${Date.now() - started} ms; the relay's last answer was "${cls.message}"`);
+        throw new TimeoutError(`${label}: gave up after ${seconds(Date.now() - started)}; the relay's last answer was "${cls.message}"`);
       }
       const delayMs = Math.min(left, backoffDelay(attempt, this.o.backoff, this.o.random));
       opts.onRetry?.({ attempt, delayMs, reason: cls.message });
@@ -230,8 +233,11 @@ export class RelayClient {
       signal,
     }));
     const isDownload = maxBytes !== undefined || path.includes('/results/');
+    const bare = path.split('?')[0];
     if (res.status === 200 && isDownload) {
-      return { status: 200, body: undefined, bytes: await readLimited(res, maxBytes ?? Infinity, path) };
+      const m = /\/inference_tasks\/(\d+)\/results\/(\d+)$/.exec(bare);
+      const what = m ? `Result file ${m[2]} of task ${m[1]}` : 'The result file';
+      return { status: 200, body: undefined, bytes: await readLimited(res, maxBytes ?? Infinity, what), path: bare };
     }
     const text = await network(() => res.text());
     let parsed: unknown = text;
@@ -240,7 +246,7 @@ export class RelayClient {
     } catch {
       // plain text (e.g. "404 page not found")
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, path: bare };
   }
 }
 
@@ -259,13 +265,18 @@ async function network<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function readLimited(res: Response, maxBytes: number, path: string): Promise<Buffer> {
-  const tooLarge = (n: number | string) =>
-    new ResultIntegrityError(`The relay's file ${path.split('?')[0]} is larger than the limit of ${maxBytes} bytes (${n}); refused`);
+/** 33554432 → "32 MiB", 104 → "0.0001 MiB (104 bytes)": limits are set in MiB, small ones stay readable. */
+function mib(bytes: number): string {
+  const m = bytes / 1024 / 1024;
+  return m >= 0.1 ? `${Number(m.toFixed(1))} MiB` : `${Number(m.toPrecision(2))} MiB (${bytes} bytes)`;
+}
+
+async function readLimited(res: Response, maxBytes: number, what: string): Promise<Buffer> {
+  const tooLarge = (n: string) => new ResultIntegrityError(`${what} is larger than the limit of ${mib(maxBytes)}: ${n}; refused`);
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await res.body?.cancel().catch(() => undefined);
-    throw tooLarge(`${declared} bytes declared`);
+    throw tooLarge(`the relay announced ${mib(declared)}`);
   }
   if (!res.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
@@ -277,7 +288,7 @@ async function readLimited(res: Response, maxBytes: number, path: string): Promi
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(`more than ${maxBytes} bytes received`);
+      throw tooLarge('more than that was received');
     }
     chunks.push(Buffer.from(value));
   }

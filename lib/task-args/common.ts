@@ -99,7 +99,7 @@ export function finishBuild(
   const taskArgs = serialiseArgs(args);
   const result = validateTaskArgs(taskType, taskArgs);
   if (!result.valid) {
-    const issues = result.issues.map((i) => ({ path: optionPath(i.path, renames), message: i.message }));
+    const issues = result.issues.map((i) => ({ ...i, path: optionPath(i.path, renames) }));
     throw new TaskArgsError(`Invalid ${kind} task options: ${summariseIssues(issues)}`, issues);
   }
   const parsed = JSON.parse(taskArgs) as Record<string, unknown>;

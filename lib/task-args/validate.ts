@@ -137,10 +137,16 @@ function closest(word: string, candidates: string[]): string | undefined {
   return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-/** One ajv error → one plain-words issue (null for noise such as a failed `if`). */
+/** One ajv error → one plain-words issue (null for noise such as a failed `if`), with its x-hint. */
 function issueOf(e: ErrorObject): ValidationIssue | null {
   const parent = (e.parentSchema ?? {}) as SchemaLike;
-  const hint = typeof parent['x-hint'] === 'string' ? ` (${parent['x-hint']})` : '';
+  const xHint = typeof parent['x-hint'] === 'string' ? parent['x-hint'] : undefined;
+  const issue = plainIssue(e, parent, xHint ? ` (${xHint})` : '');
+  if (issue && xHint && issue.message.endsWith(` (${xHint})`)) issue.hint = xHint;
+  return issue;
+}
+
+function plainIssue(e: ErrorObject, parent: SchemaLike, hint: string): ValidationIssue | null {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'if':
@@ -220,17 +226,17 @@ export function validateTaskArgs(
     if (!isWellFormedString(args)) {
       return {
         valid: false,
-        issues: [{ path: '(root)', message: 'contains a broken character (an unpaired UTF-16 surrogate); the relay would hash U+FFFD instead' }],
+        issues: [{ path: '(root)', message: 'contain a broken character (an unpaired UTF-16 surrogate); the relay would hash U+FFFD instead' }],
       };
     }
     if (Buffer.byteLength(args, 'utf8') > MAX_TASK_ARGS_BYTES) {
-      return { valid: false, issues: [{ path: '(root)', message: 'is larger than the relay accepts (32 MiB)' }] };
+      return { valid: false, issues: [{ path: '(root)', message: 'are larger than the relay accepts (32 MiB)' }] };
     }
     try {
       value = JSON.parse(args);
     } catch (err) {
       // The relay answers 500 "invalid character …" for this (SPEC §8 trap 19).
-      return { valid: false, issues: [{ path: '(root)', message: `is not valid JSON: ${(err as Error).message}` }] };
+      return { valid: false, issues: [{ path: '(root)', message: `are not valid JSON (${(err as Error).message})` }] };
     }
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -255,9 +261,21 @@ export function validateTaskArgs(
   return issues.length ? { valid: false, issues } : { valid: true };
 }
 
-/** "task_config.num_images must be a whole number from 1 to 10; prompt is required" */
+/**
+ * "task_config.num_images must be a whole number from 1 to 10; prompt is required". A hint
+ * shared by several fields (e.g. every missing task_config value) is shown once; issues about
+ * the whole text (path `(root)`) read "The task arguments are not valid JSON (…)".
+ */
 export function summariseIssues(issues: readonly ValidationIssue[], limit = 5): string {
-  const shown = issues.slice(0, limit).map((i) => `${i.path} ${i.message}`);
+  const hints = new Set<string>();
+  const shown = issues.slice(0, limit).map((i) => {
+    let message = i.message;
+    if (i.hint !== undefined && message.endsWith(` (${i.hint})`)) {
+      if (hints.has(i.hint)) message = message.slice(0, -(i.hint.length + 3));
+      hints.add(i.hint);
+    }
+    return i.path === '(root)' ? `The task arguments ${message}` : `${i.path} ${message}`;
+  });
   if (issues.length > limit) shown.push(`and ${issues.length - limit} more`);
   return shown.join('; ');
 }
@@ -267,6 +285,11 @@ export function assertValidTaskArgs(taskType: number, args: string | object, opt
   const result = validateTaskArgs(taskType, args, options);
   if (!result.valid) {
     const kind = taskType === 0 ? 'Stable Diffusion' : taskType === 1 ? 'GPT' : 'task';
-    throw new TaskArgsError(`Invalid ${kind} task arguments: ${summariseIssues(result.issues)}`, result.issues);
+    const [first] = result.issues;
+    // A problem with the whole text is the whole story: "The GPT task arguments are not valid JSON (…)".
+    const message = result.issues.length === 1 && first.path === '(root)'
+      ? `The ${kind === 'task' ? '' : `${kind} `}task arguments ${first.message}`
+      : `Invalid ${kind} task arguments: ${summariseIssues(result.issues)}`;
+    throw new TaskArgsError(message, result.issues);
   }
 }

@@ -18,6 +18,9 @@ export interface TrackedTask {
   stage?: string;
   /** createTask transaction; set before it is broadcast. */
   txHash?: string;
+  /** Its nonce and signed bytes, so an unanswered broadcast can be resumed (never paid twice). */
+  txNonce?: number;
+  rawTx?: string;
   taskId?: string;
   createdBlock?: number;
   /** Fee in wei (decimal string). */

@@ -4,6 +4,7 @@
  */
 import { parseEther } from 'ethers';
 import { ConfigError, TaskArgsError } from '../../lib/errors';
+import type { Status } from './status';
 
 /** CNX amount (decimal text, up to 18 decimals) → wei. `field` names it in the error. */
 export function parseCnx(text: unknown, field: string, ErrorType: 'config' | 'input' = 'input'): bigint {
@@ -25,7 +26,9 @@ export function parseWhole(text: unknown, field: string, min: number, max: numbe
   if ((text === '' || text === undefined || text === null) && fallback !== undefined) return fallback;
   const n = typeof text === 'number' ? text : typeof text === 'string' && /^\s*-?[0-9]+\s*$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${field} must be a whole number from ${min} to ${max}`);
+    // "from 1 to 9007199254740991" means nothing to a user: an open range says "at least".
+    const range = max >= Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${field} must be a whole number ${range}`);
   }
   return n;
 }
@@ -36,4 +39,22 @@ export function parseSeconds(text: unknown, field: string, fallbackSeconds: numb
   const n = typeof text === 'number' ? text : typeof text === 'string' ? Number(text.trim()) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${field} must be a number of seconds greater than 0`);
   return Math.round(n * 1000);
+}
+
+/**
+ * A dialog setting parsed once, when the node is deployed. A bad value shows a red ring at once
+ * and is logged, and every msg then fails with that error (done(err), so Catch nodes see which
+ * setting is wrong) instead of the node running silently with a default.
+ */
+export function deploySetting<T>(parse: () => T, status: Status, node: { error(msg: unknown): void }): () => T {
+  try {
+    const value = parse();
+    return () => value;
+  } catch (err) {
+    status.error(err);
+    node.error((err as Error).message);
+    return () => {
+      throw err;
+    };
+  }
 }

@@ -3,6 +3,7 @@
  * (SPEC §1.3, §8 item 29), time and snapshot helpers, and the well-known accounts.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { DEVNET_ACCOUNTS } from '../../devnet/chain/accounts';
 import {
@@ -30,6 +31,19 @@ describe('devnet chain: anvil launcher', function () {
     assert.equal(await rpcCall(a.rpcUrl, 'eth_chainId'), '0x2710');
     const accounts = await rpcCall<string[]>(a.rpcUrl, 'eth_accounts');
     assert.deepEqual(accounts.map((x) => x.toLowerCase()), DEVNET_ACCOUNTS.map((x) => x.address.toLowerCase()));
+  });
+
+  it('a port in use fails at once, saying what to do', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      await assert.rejects(startAnvil({ port }), {
+        message: `anvil: port ${port} is in use: stop the other devnet or pass --rpc-port 0 (a free port)`,
+      });
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 
   it('DEVNET_ACCOUNTS: 10 key/address pairs that belong together', () => {

@@ -8,6 +8,8 @@ import { IMAGE_HASH_BYTES, hammingDistance, imageHash } from '../../devnet/image
 import { JsonNumber, goJson, parseGoJson } from '../../devnet/relay/json';
 import { goHexDecodeError, verifyRelaySignature } from '../../devnet/relay/verify';
 import { signRelayFields } from '../../lib/protocol';
+import net from 'node:net';
+import { startRelay } from '../../devnet/relay';
 
 const KEY = '0x' + '11'.repeat(32);
 const N = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
@@ -123,5 +125,20 @@ describe('devnet image hash', () => {
   it('hammingDistance counts differing bits', () => {
     assert.equal(hammingDistance(Buffer.from('f0f0', 'hex'), Buffer.from('0ff0', 'hex')), 8);
     assert.throws(() => hammingDistance(Buffer.alloc(1), Buffer.alloc(2)));
+  });
+});
+
+describe('devnet relay: its port', () => {
+  it('a port in use fails at once, saying what to do', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      await assert.rejects(startRelay({ rpcUrl: 'http://127.0.0.1:1', taskAddress: `0x${'11'.repeat(20)}`, port }), {
+        message: `relay: port ${port} is in use: stop the other devnet or pass --relay-port 0 (a free port)`,
+      });
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 });

@@ -160,6 +160,17 @@ describe('crynux-await-result node (devnet)', function () {
     assert.deepEqual(pendingKeys(node), []);
   });
 
+  it('with a bad "timeout" setting refuses every msg, naming the setting, instead of waiting with the default', async () => {
+    const { node, seen, status } = await load({ timeout: '-3' });
+    node.receive({ crynux: { taskId: '1' } });
+    await waitUntil(() => seen.caught.length === 1, 5_000, 'catch');
+    const err = seen.caught[0].error;
+    assert.equal(err.code, 'CONFIG');
+    assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0');
+    assert.equal(status.at(-1)?.fill, 'red');
+    assert.deepEqual(pendingKeys(node), [], 'nothing was stored to wait for');
+  });
+
   it('fails every msg with a CONFIG error when no network is selected', async () => {
     const { node, seen, status } = await load({ crynux: '' });
     assert.equal(status.length ? status[0].fill : 'red', 'red');

@@ -174,6 +174,14 @@ describe('crynux-build-task node', function () {
     it('invalid raw taskArgs', () =>
       expectError({ taskType: 'sd' }, { crynux: { taskArgs: '{"prompt":"x"}' } }, 'msg.crynux.taskArgs', 'base_model'));
     it('a non-object msg.crynux', () => expectError({ taskType: 'sd', prompt: 'p' }, { crynux: 'x' }, 'msg.crynux'));
+    it('msg.payload.messages is named as a msg field, not as a "Setting"', async () => {
+      const err = await expectError({ taskType: 'gpt', gptModel: 'a/b' }, { payload: { messages: 'hi' } });
+      assert.equal(err.message, 'TaskArgsError: msg.payload.messages must be a list of {role, content} objects');
+    });
+    it('msg.crynux.taskArgs is named as a msg field, not as a "Setting"', async () => {
+      const err = await expectError({ taskType: 'sd' }, { crynux: { taskArgs: 42 } });
+      assert.equal(err.message, 'TaskArgsError: msg.crynux.taskArgs must be the task arguments as a JSON string or an object');
+    });
   });
 
   it('calls done exactly once per msg with many msgs in flight', async () => {

@@ -234,6 +234,20 @@ describe('crynux-config and crynux-wallet nodes (devnet)', function () {
       assert.match(String(entry.msg), /Setting "interval" must be empty\/0 \(off\) or at least 5 seconds/);
     });
 
+    it('with a bad interval refuses every msg (Catch node) instead of running on a default', async () => {
+      const { wallet, ok, caught } = await load({ wallet: { interval: 'hourly' } });
+      const outputs: unknown[] = [];
+      ok.on('input', (m: unknown) => outputs.push(m));
+      const status = recordStatus(wallet);
+      const got = nextMessage(caught);
+      wallet.receive({});
+      const err = (await got).error;
+      assert.equal(err.code, 'CONFIG');
+      assert.equal(err.message, 'ConfigError: Setting "interval" must be empty/0 (off) or at least 5 seconds');
+      assert.deepEqual(outputs, [], 'no balance was sent');
+      assert.equal(status.at(-1)?.fill, 'red');
+    });
+
     it('fails with a clear error when no config node is selected (Catch node)', async () => {
       const { wallet, caught } = await load({ wallet: { crynux: '' } });
       const got = nextMessage(caught);

@@ -47,7 +47,7 @@ describe('crynux-create-task node: reverts (devnet without workers, queue limit 
     helper.getNode('b').receive({ payload: 'hello' });
     const err = (await got).error;
     assert.equal(err.code, 'CHAIN_REVERT');
-    assert.match(err.message, /No available task/);
+    assert.equal(err.message, "ChainRevertError: createTask was rejected by the Task contract: No available task (the contract's task queue is full or disabled; try again later or raise the fee)");
     const last = status.at(-1);
     assert.equal(last?.fill, 'red');
     assert.match(last?.text ?? '', /shared\.errors\.CHAIN_REVERT: No available task$/);

@@ -167,6 +167,15 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
       assert.equal(status.at(-1)?.fill, 'red');
     });
 
+    it('a bad "timeout" setting refuses every msg, naming the setting, instead of uploading with the default', async () => {
+      const nodes = await load({ upload: { timeout: 'soon' } });
+      const status = recordStatus(nodes.upload);
+      const err = await caughtError(nodes, nodes.upload, { crynux: { taskId: '1', taskArgs: '{}' } });
+      assert.equal(err.code, 'CONFIG');
+      assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0');
+      assert.equal(status.at(-1)?.fill, 'red');
+    });
+
     it('timeout: the relay does not see the task within the upload timeout', async () => {
       const nodes = await load({ create: { wires: [['created']] }, upload: { timeout: '0.2' } });
       const msg = await builtMsg(nodes);

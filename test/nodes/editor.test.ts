@@ -101,7 +101,8 @@ describe('editor definitions', () => {
       accepts(def, 'gasPrice', ['10'], { gasPriceMode: 'fixed' });
       const open = definitionOf('crynux-config', { gasLimitMode: 'estimate' });
       accepts(open, 'gasLimit', ['anything'], { gasLimitMode: 'fixed' });
-      rejects(def, 'gasLimit', ['lots'], { gasLimitMode: 'fixed' });
+      rejects(def, 'gasLimit', ['lots', '21000', '199999'], { gasLimitMode: 'fixed' });
+      accepts(def, 'gasLimit', ['200000', '5000000'], { gasLimitMode: 'fixed' });
     });
 
     it('has valid defaults apart from the fields the user must fill in', () => {

@@ -69,14 +69,34 @@ describe('RelayClient', () => {
   it('stops at once on a fatal answer and names the field and a hint', async () => {
     relay.script = () => validationError('task_hash', 'Task hash mismatch');
     await assert.rejects(client.uploadTaskArgs(10n, ARGS), (err: unknown) =>
-      err instanceof RelayRejectedError && err.field === 'task_hash' && err.status === 400 && /re-serialise/.test(err.message));
+      err instanceof RelayRejectedError && err.field === 'task_hash' && err.status === 400 &&
+      err.message.startsWith('The relay refused the request: task_hash: Task hash mismatch (') && /re-serialise/.test(err.message));
     assert.equal(relay.requests.length, 1);
+  });
+
+  it('names the field of a validation error even without a hint ("task_args: required")', async () => {
+    relay.script = () => validationError('task_args', 'required');
+    await assert.rejects(client.uploadTaskArgs(10n, ARGS), (err: unknown) =>
+      err instanceof RelayRejectedError && err.message === 'The relay refused the request: task_args: required');
+  });
+
+  it('says when an answer is not the relay\'s (an HTML page): status, path without the query, a short tag-free excerpt', async () => {
+    const page = `<html><head><style>h1{color:red}</style><title>403 Forbidden</title></head><body><h1>Forbidden</h1>${'x'.repeat(300)}</body></html>`;
+    relay.script = () => ({ status: 403, bytes: Buffer.from(page) });
+    await assert.rejects(client.getTask(12n), (err: unknown) => {
+      assert.ok(err instanceof RelayRejectedError);
+      assert.match(err.message, /^The relay refused the request: HTTP 403 from \/v1\/inference_tasks\/12: not a Crynux relay answer \(403 Forbidden Forbidden x+…\)$/);
+      assert.doesNotMatch(err.message, /<|color:red|signature=|timestamp=/);
+      assert.ok(err.relayMessage.length < 160, err.relayMessage);
+      return true;
+    });
   });
 
   it('ends with a TimeoutError naming the last answer', async () => {
     relay.script = () => ({ status: 500, json: { message: 'database is locked' } });
     await assert.rejects(client.uploadTaskArgs(11n, ARGS, { timeoutMs: 150 }), (err: unknown) =>
-      err instanceof TimeoutError && err.message.includes('"database is locked"'));
+      err instanceof TimeoutError && err.message.includes('"database is locked"') &&
+      /^upload of task 11's arguments: gave up after \d+(\.\d+)? s; /.test(err.message));
     assert.ok(relay.requests.length >= 2);
   });
 
@@ -86,7 +106,7 @@ describe('RelayClient', () => {
     relay.script = () => (++n === 1 ? { hang: true } : { json: { message: 'success' } });
     const reasons: string[] = [];
     await client.uploadTaskArgs(12n, ARGS, { onRetry: (i) => reasons.push(i.reason) });
-    assert.deepEqual(reasons, ['no answer within 100 ms']);
+    assert.deepEqual(reasons, ['no answer within 0.1 s']);
   });
 
   it('retries a dropped connection as a network error', async () => {
@@ -158,7 +178,8 @@ describe('RelayClient', () => {
       for (const chunked of [false, true]) {
         relay.script = () => ({ bytes: Buffer.concat([PNG_SIGNATURE, Buffer.alloc(5000)]), chunked });
         await assert.rejects(downloadResults(client, 20n, 0, { result: '0x' + '00'.repeat(8), maxBytes: 4096 }), (err: unknown) =>
-          err instanceof ResultIntegrityError && /4096 bytes/.test(err.message));
+          err instanceof ResultIntegrityError &&
+          /^Result file 0 of task 20 is larger than the limit of 0\.0039 MiB \(4096 bytes\): (the relay announced 0\.0048 MiB \(5008 bytes\)|more than that was received); refused$/.test(err.message));
       }
     });
 

@@ -86,7 +86,8 @@ describe('RpcTransport', () => {
     const b = await start(10000);
     a.mode = 'revert';
     const rpc = new RpcTransport({ urls: [a.url, b.url] });
-    await assert.rejects(rpc.request('eth_call', [{}]), (err: unknown) => err instanceof RpcAnswerError && err.code === 3);
+    await assert.rejects(rpc.request('eth_call', [{}]), (err: unknown) => err instanceof RpcAnswerError && err.rpcCode === 3 && err.code === 'CHAIN_RPC' &&
+      err.message === 'The RPC node refused eth_call: execution reverted' && err.rpcMessage === 'execution reverted');
     assert.equal(b.hits, 0);
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Transaction, Wallet, keccak256, AbiCoder } from 'ethers';
 import { TransactionQueue, callError } from '../../lib/chain/tx-queue';
 import { RpcAnswerError, type RpcTransport } from '../../lib/chain/rpc';
-import { ChainConnectionError, ChainRevertError, InsufficientFundsError } from '../../lib/errors';
+import { ChainConnectionError, ChainRevertError, ChainRpcError, InsufficientFundsError } from '../../lib/errors';
 
 const KEY = '0x' + '33'.repeat(32);
 const TO = '0x00000000000000000000000000000000000000aa';
@@ -84,7 +84,9 @@ describe('TransactionQueue', () => {
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => q.send(req())));
     const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     assert.equal(rejected.length, 1);
-    assert.ok(rejected[0].reason instanceof ChainConnectionError && /txpool is full/.test(rejected[0].reason.message));
+    assert.ok(rejected[0].reason instanceof ChainRpcError, String(rejected[0].reason));
+    assert.equal(rejected[0].reason.code, 'CHAIN_RPC');
+    assert.equal(rejected[0].reason.message, 'The RPC node refused the createTask transaction: txpool is full');
     assert.deepEqual(node.accepted, [7, 8, 9, 10]);
   });
 
@@ -136,6 +138,65 @@ describe('TransactionQueue', () => {
     const nested = callError(new RpcAnswerError('eth_call', { code: -32000, message: 'reverted', data: { data } }), 'x');
     assert.ok(nested instanceof ChainRevertError && nested.reason === 'Task not exist');
     assert.ok(callError(new RpcAnswerError('eth_call', { message: 'out of gas' }), 'x') instanceof ChainRevertError);
-    assert.ok(callError(new RpcAnswerError('eth_call', { message: 'header not found' }), 'x') instanceof ChainConnectionError);
+    const answered = callError(new RpcAnswerError('eth_call', { message: 'header not found' }), 'x');
+    assert.ok(answered instanceof ChainRpcError && !(answered instanceof ChainConnectionError), 'an answer is not an outage');
+    assert.equal(answered.message, 'The RPC node refused x: header not found');
+  });
+
+  it('a gas-limit refusal is CHAIN_RPC and names the gas limit sent, not "RPC unreachable"', async () => {
+    const node = new ScriptedNode();
+    node.onBroadcast = () => new RpcAnswerError('eth_sendRawTransaction', { code: -32000, message: 'intrinsic gas too high' });
+    const q = new TransactionQueue({ rpc: node as unknown as RpcTransport, wallet: new Wallet(KEY), chainId: 10000, gasLimit: 50_000_000n });
+    await assert.rejects(q.send(req()), (err: unknown) =>
+      err instanceof ChainRpcError && err.code === 'CHAIN_RPC' && err.rpcMessage === 'intrinsic gas too high' &&
+      err.message === 'The RPC node refused the createTask transaction: intrinsic gas too high (the gas limit was 50,000,000; ' +
+        'createTask needs about 1,000,000 gas: set the gas limit near that, or to "estimate")');
+    const simulated = callError(new RpcAnswerError('eth_call', { message: 'intrinsic gas too low: have 30000, want 53000' }), 'createTask', undefined, 30_000n);
+    assert.match(simulated.message, /the gas limit was 30,000; createTask needs about 1,000,000 gas/);
+  });
+
+  it('hands beforeBroadcast the nonce and the signed bytes, which hash to the transaction hash', async () => {
+    const node = new ScriptedNode();
+    const seen: Array<{ hash: string; nonce: number; raw: string }> = [];
+    await queueFor(node).send(req(), { beforeBroadcast: (hash, { nonce, raw }) => void seen.push({ hash, nonce, raw }) });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].nonce, 7);
+    assert.equal(keccak256(seen[0].raw), seen[0].hash);
+    assert.equal(Transaction.from(seen[0].raw).nonce, 7);
+  });
+
+  describe('resume (a broadcast that got no answer)', () => {
+    async function signedButLost(node: ScriptedNode) {
+      let signed: { hash: string; nonce: number; raw: string } | undefined;
+      node.onBroadcast = () => new RpcAnswerError('eth_sendRawTransaction', { code: -32000, message: 'txpool is full' });
+      await queueFor(node).send(req(), { beforeBroadcast: (hash, s) => void (signed = { hash, ...s }) }).catch(() => undefined);
+      node.onBroadcast = () => undefined;
+      return signed!;
+    }
+
+    it('follows a transaction the node knows, without sending anything', async () => {
+      const node = new ScriptedNode();
+      const q = queueFor(node);
+      const first = await q.send(req());
+      const receipt = await q.resume(first.transactionHash, { nonce: 7 }, 'createTask');
+      assert.equal(receipt?.transactionHash, first.transactionHash);
+      assert.deepEqual(node.accepted, [7]);
+    });
+
+    it('re-sends the same signed bytes while their nonce is free', async () => {
+      const node = new ScriptedNode();
+      const lost = await signedButLost(node);
+      const receipt = await queueFor(node).resume(lost.hash, lost, 'createTask');
+      assert.equal(receipt?.transactionHash, lost.hash);
+      assert.deepEqual(node.accepted, [7]);
+    });
+
+    it('gives up (null) only once the nonce was used by another transaction', async () => {
+      const node = new ScriptedNode();
+      const lost = await signedButLost(node);
+      await queueFor(node).send({ ...req(), data: '0xdeadbeef' }); // another transaction takes nonce 7
+      assert.equal(await queueFor(node).resume(lost.hash, lost, 'createTask'), null);
+      assert.deepEqual(node.accepted, [7], 'the lost bytes were not sent again');
+    });
   });
 });

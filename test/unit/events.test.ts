@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Interface, ZeroHash, zeroPadValue } from 'ethers';
 import { decodeTaskLog, taskEventsFromReceipt, taskIdFromReceipt, type LogLike } from '../../lib/protocol/events';
 import { TASK_EVENT_TOPICS } from '../../lib/protocol/abi';
+import { ConfigError } from '../../lib/errors';
 
 // Our own encoder, written from SPEC §3.3 independently of lib/protocol/abi.ts.
 const emitter = new Interface([
@@ -59,13 +60,19 @@ describe('taskIdFromReceipt (SPEC §3.6)', () => {
     assert.equal(taskIdFromReceipt({ logs: [pending(id)] }, TASK), id);
   });
 
-  it('refuses a receipt with no TaskPending from the Task contract', () => {
-    assert.throws(() => taskIdFromReceipt({ logs: [pending(1n, OTHER), log('TaskResultUploaded', [1n])] }, TASK), /found 0/);
-    assert.throws(() => taskIdFromReceipt({ logs: [] }, TASK), /found 0/);
+  it('refuses a receipt with no TaskPending from the Task contract: a CONFIG error naming the address and the tx', () => {
+    const tx = `0x${'ab'.repeat(32)}`;
+    const expected = (err: unknown) =>
+      err instanceof ConfigError && err.code === 'CONFIG' &&
+      err.message === `The transaction ${tx} was mined but the address ${TASK} did not emit TaskPending: ` +
+        'is the Task contract address right? The fee went to that address.';
+    assert.throws(() => taskIdFromReceipt({ transactionHash: tx, logs: [pending(1n, OTHER), log('TaskResultUploaded', [1n])] }, TASK), expected);
+    assert.throws(() => taskIdFromReceipt({ hash: tx, logs: [] }, TASK), expected);
   });
 
   it('refuses a receipt with two TaskPending logs', () => {
-    assert.throws(() => taskIdFromReceipt({ logs: [pending(1n), pending(2n)] }, TASK), /found 2/);
+    assert.throws(() => taskIdFromReceipt({ logs: [pending(1n), pending(2n)] }, TASK), (err: unknown) =>
+      err instanceof ConfigError && /emit 2 TaskPending logs, expected one/.test(err.message));
   });
 });
 

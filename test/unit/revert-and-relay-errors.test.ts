@@ -3,7 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { AbiCoder, concat } from 'ethers';
-import { decodeRevertData } from '../../lib/protocol/revert';
+import { decodeRevertData, withRevertHint } from '../../lib/protocol/revert';
+import { callError } from '../../lib/chain/tx-queue';
+import { RpcAnswerError } from '../../lib/chain/rpc';
+import { ChainRevertError } from '../../lib/errors';
 import { classifyNetworkError, classifyRelayAnswer, relayMessageOf } from '../../lib/protocol/relay-errors';
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -37,6 +40,19 @@ describe('decodeRevertData (SPEC §3.5)', () => {
 
 const validation = (message: string, field = 'task_id') => ({ message: 'validation_error', data: { field_name: field, message } });
 
+describe('revert hints', () => {
+  it('a full or disabled task queue says what to do; the reason itself stays as the contract gave it', () => {
+    const hint = "the contract's task queue is full or disabled; try again later or raise the fee";
+    assert.equal(withRevertHint('No available task'), `No available task (${hint})`);
+    assert.equal(withRevertHint('Task queue is full'), `Task queue is full (${hint})`);
+    assert.equal(withRevertHint('Something new'), 'Something new');
+    const err = callError(new RpcAnswerError('eth_call', { code: 3, message: 'execution reverted', data: errorData('No available task') }), 'createTask');
+    assert.ok(err instanceof ChainRevertError);
+    assert.equal(err.reason, 'No available task');
+    assert.equal(err.message, `createTask was rejected by the Task contract: No available task (${hint})`);
+  });
+});
+
 describe('classifyRelayAnswer (SPEC §4.6)', () => {
   it('success', () => {
     assert.deepEqual(classifyRelayAnswer(200, { message: 'success', data: {} }), { kind: 'success', message: 'success', status: 200 });
@@ -53,11 +69,13 @@ describe('classifyRelayAnswer (SPEC §4.6)', () => {
   }
 
   it('transient: 404 (plain text), 5xx without a Go decode error, 408/429 from proxies', () => {
-    assert.deepEqual(classifyRelayAnswer(404, '404 page not found'), { kind: 'transient', message: '404 page not found', status: 404 });
-    assert.equal(classifyRelayAnswer(404, '').message, 'HTTP 404 Not Found');
+    assert.deepEqual(classifyRelayAnswer(404, '404 page not found', '/v1/inference_tasks/5'), {
+      kind: 'transient', message: 'HTTP 404 from /v1/inference_tasks/5: not a Crynux relay answer (404 page not found)', status: 404,
+    });
+    assert.equal(classifyRelayAnswer(404, '').message, 'HTTP 404 with an empty body');
     assert.equal(classifyRelayAnswer(500, '').kind, 'transient', 'a panic gives an empty 500');
     assert.equal(classifyRelayAnswer(502, '<html>Bad Gateway</html>').kind, 'transient');
-    assert.equal(classifyRelayAnswer(503, {}).message, 'HTTP 503');
+    assert.equal(classifyRelayAnswer(503, {}).message, 'HTTP 503: not a Crynux relay answer ({})');
     assert.equal(classifyRelayAnswer(500, { message: 'sql: database is closed' }).kind, 'transient');
     assert.equal(classifyRelayAnswer(429, 'Too Many Requests').kind, 'transient');
   });
@@ -79,8 +97,8 @@ describe('classifyRelayAnswer (SPEC §4.6)', () => {
     [500, { message: 'invalid signature recovery id' }, 'invalid signature recovery id'],
     [500, { message: 'invalid signature length' }, 'invalid signature length'],
     [500, { message: 'image: unknown format' }, 'image: unknown format'],
-    [400, 'Signer not allowed', 'Signer not allowed'],
-    [418, '', 'HTTP 418'],
+    [400, 'Signer not allowed', 'HTTP 400: not a Crynux relay answer (Signer not allowed)'],
+    [418, '', 'HTTP 418 with an empty body'],
   ];
   for (const [status, body, message] of fatal) {
     it(`fatal: ${status} "${message}"`, () => {
@@ -102,6 +120,29 @@ describe('classifyRelayAnswer (SPEC §4.6)', () => {
     const c = classifyNetworkError(new Error('connect ECONNREFUSED 127.0.0.1:1'));
     assert.deepEqual(c, { kind: 'transient', message: 'network error: connect ECONNREFUSED 127.0.0.1:1', status: 0 });
     assert.equal(classifyNetworkError('socket hang up').message, 'network error: socket hang up');
+  });
+
+  it('network errors name the cause code, not just "fetch failed"', () => {
+    const failed = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) });
+    assert.equal(classifyNetworkError(failed('ECONNREFUSED')).message,
+      'network error: ECONNREFUSED (connection refused: nothing listens on that host and port)');
+    assert.equal(classifyNetworkError(failed('ENOTFOUND')).message, 'network error: ENOTFOUND (host name not found)');
+    assert.equal(classifyNetworkError(failed('CERT_HAS_EXPIRED')).message, 'network error: CERT_HAS_EXPIRED (TLS certificate problem)');
+    assert.equal(classifyNetworkError(failed('DEPTH_ZERO_SELF_SIGNED_CERT')).message,
+      'network error: DEPTH_ZERO_SELF_SIGNED_CERT (TLS certificate problem)');
+  });
+
+  it('a body that is not the relay envelope becomes "HTTP <status> from <path>: not a Crynux relay answer" with ≤ 80 characters of text', () => {
+    const html = `<!DOCTYPE html><html><head><script>var a = 1;</script><title>502 Bad Gateway</title></head><body><h1>Bad   Gateway</h1><p>${'y'.repeat(200)}</p></body></html>`;
+    const c = classifyRelayAnswer(502, html, '/v1/inference_tasks/7/results/0?timestamp=1&signature=0xab');
+    assert.equal(c.kind, 'transient');
+    const prefix = 'HTTP 502 from /v1/inference_tasks/7/results/0: not a Crynux relay answer (';
+    assert.ok(c.message.startsWith(`${prefix}502 Bad Gateway Bad Gateway yyy`), c.message);
+    assert.equal(c.message.length, prefix.length + 80 + 1, 'the excerpt is cut at 80 characters');
+    assert.ok(c.message.endsWith('y…)'));
+    assert.doesNotMatch(c.message, /<|var a|signature/);
+    // The relay's own envelope is still read as before.
+    assert.equal(classifyRelayAnswer(400, validation('Task hash mismatch', 'task_hash'), '/v1/inference_tasks').message, 'Task hash mismatch');
   });
 });
 

@@ -92,7 +92,7 @@ describe('validateTaskArgs', () => {
     ['GPT: top_k fractional', 1, { ...GPT_OK, generation_config: { top_k: 1.5 } }, 'generation_config.top_k', 'must be a whole number of at least 0'],
     ['GPT: tools (2025 only)', 1, { ...GPT_OK, tools: [] }, 'tools', "unknown field 'tools'"],
     ['GPT: model missing', 1, { messages: GPT_OK.messages }, 'model', 'is required'],
-    ['not JSON (§8 trap 19)', 0, '{"prompt": "x",}', '(root)', 'is not valid JSON'],
+    ['not JSON (§8 trap 19)', 0, '{"prompt": "x",}', '(root)', 'are not valid JSON ('],
     ['a JSON array', 0, '[1,2]', '(root)', 'must be a JSON object'],
     ['JSON null', 1, 'null', '(root)', 'must be a JSON object'],
     ['escaped lone surrogate', 0, JSON.stringify(SD_OK).replace('a cat', 'a \\ud83d cat'), 'prompt', 'broken character'],
@@ -158,6 +158,30 @@ describe('assertValidTaskArgs', () => {
         err.issues.length === 1,
     );
     assert.throws(() => assertValidTaskArgs(1, '{}'), /Invalid GPT task arguments: model is required; messages is required/);
+  });
+  it('says "The task arguments are not valid JSON (… position N)" for text that is not JSON, without "(root)"', () => {
+    assert.throws(() => assertValidTaskArgs(1, '{"model": "m",}'), (err: unknown) =>
+      err instanceof TaskArgsError &&
+      /^The GPT task arguments are not valid JSON \([^)]*position 14\b/.test(err.message) &&
+      !err.message.includes('(root)'));
+  });
+  it('shows a hint shared by several missing fields once, not once per field', () => {
+    const hint = 'write it out: the node defaults (1 step, 6 images, seed 0, safety checker on) are rarely wanted';
+    const args = variant(SD_OK, { 'task_config.steps': undefined, 'task_config.seed': undefined, 'task_config.image_width': undefined });
+    const issues = issuesOf(0, args);
+    assert.equal(issues.length, 3);
+    for (const i of issues) assert.ok(i.message.endsWith(`is required (${hint})`), 'each issue keeps its hint');
+    assert.throws(() => assertValidTaskArgs(0, args), (err: unknown) => {
+      assert.ok(err instanceof TaskArgsError);
+      assert.equal(err.message.split(hint).length - 1, 1, err.message);
+      assert.match(err.message, /^Invalid Stable Diffusion task arguments: task_config\.\w+ is required \(write it out: .*\); task_config\.\w+ is required; task_config\.\w+ is required$/);
+      return true;
+    });
+  });
+  it('no user-facing hint cites the spec', () => {
+    const issues = issuesOf(0, variant(SD_OK, { version: '2.1.0' }));
+    assert.equal(issues[0].message, 'must be one of \'2.0.0\' (leave it out or use "2.0.0", the version both the 2024 relay and its GPU nodes accept)');
+    assert.doesNotMatch(JSON.stringify(issues), /SPEC|§/);
   });
   it('summarises long lists', () => {
     const many = { base_model: 1, prompt: 2, task_config: 3, a: 1, b: 2, c: 3 };
