@@ -20,6 +20,8 @@ export interface StartDemoOptions {
   /** Folder of the node-red package to run; default the installed devDependency. */
   nodeRedDir?: string;
   devnet?: StartDevnetOptions;
+  /** Folder of example flows to deploy; default `<repo>/examples`. */
+  examplesDir?: string;
   /** Where runtime and devnet lines go; default nowhere. */
   log?: (line: string) => void;
 }
@@ -140,7 +142,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
     const editorUrl = `http://127.0.0.1:${port}/`;
     await waitForEditor(editorUrl, child, 60_000);
 
-    const flows = buildDemoFlows(readExamples(path.join(REPO_ROOT, 'examples')), {
+    const flows = buildDemoFlows(readExamples(options.examplesDir ?? path.join(REPO_ROOT, 'examples')), {
       rpcUrl: devnet.rpcUrl,
       chainId: devnet.chainId,
       taskAddress: devnet.taskAddress,

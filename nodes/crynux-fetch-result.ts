@@ -22,6 +22,7 @@ import {
   type NodeDef,
 } from './shared';
 import { gptReply, splitImages } from './crynux-fetch-result.output';
+import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, MIN_PREVIEW_SIZE, Preview, type CommsAPI } from './crynux-fetch-result.preview';
 
 interface FetchSettings {
   crynux?: string;
@@ -33,6 +34,10 @@ interface FetchSettings {
   maxSize?: string | number;
   /** 'array': one msg with all images; 'parts': one msg per image (msg.parts, for a join node). */
   output?: string;
+  /** Thumbnails of the last images under the node in the editor (default on). */
+  preview?: boolean | string;
+  /** Longer side of a thumbnail, px. */
+  previewSize?: string | number;
 }
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -50,15 +55,26 @@ export = function (RED: NodeAPI) {
     let timeoutMs = DEFAULT_TIMEOUT_S * 1000;
     let parallel = 4;
     let maxBytes = 32 * MIB;
+    let previewSize = DEFAULT_PREVIEW_SIZE;
     try {
       timeoutMs = parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S);
       parallel = parseWhole(settings.parallel, 'Setting "parallel downloads"', 1, 16, 4);
       maxBytes = parseMiB(settings.maxSize);
+      previewSize = parseWhole(settings.previewSize, 'Setting "preview size"', MIN_PREVIEW_SIZE, MAX_PREVIEW_SIZE, DEFAULT_PREVIEW_SIZE);
     } catch (err) {
       status.error(err);
       node.error((err as Error).message);
     }
     const perImage = settings.output === 'parts';
+    // Flows saved before the preview existed have no `preview`: on, like a new node.
+    const preview = new Preview((RED as NodeAPI & { comms?: CommsAPI }).comms, node.id, {
+      enabled: settings.preview !== false && settings.preview !== 'false',
+      size: previewSize,
+    });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      preview.clear();
+      done();
+    });
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
       const network = getConfigNode(RED, settings.crynux);
@@ -94,11 +110,13 @@ export = function (RED: NodeAPI) {
         const { text, response } = gptReply(files[0]);
         msg.payload = text;
         setCrynux(msg, { files, response });
+        preview.clear();
         job.succeed('crynux-fetch-result.status.reply', { taskId });
         return msg;
       }
       msg.payload = files;
       msg.mimetype = 'image/png';
+      preview.show(files, taskId);
       job.succeed('crynux-fetch-result.status.images', { taskId, count: files.length });
       if (!perImage) return msg;
       for (const part of splitImages(msg, files, RED.util.cloneMessage, RED.util.generateId)) send(part);
