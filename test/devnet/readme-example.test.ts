@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { startDevnet, type Devnet } from '../../devnet';
@@ -37,7 +36,10 @@ describe('README library example', function () {
     assert.equal(devnet.taskAddress, '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0', 'the example names the devnet Task address');
 
     // Type-check it against the lib sources, as a user's strict TypeScript project would.
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crynux-readme-'));
+    // Inside the repo's node_modules so module resolution finds ethers as a user's project would.
+    const cache = path.join(REPO_ROOT, 'node_modules', '.cache');
+    fs.mkdirSync(cache, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(cache, 'crynux-readme-'));
     try {
       const file = path.join(tmp, 'example.ts');
       fs.writeFileSync(file, `export {};\n${source.replace("'@crynux-red/node-red-crynux'", JSON.stringify(path.join(REPO_ROOT, 'lib', 'index')))}`);
