@@ -144,6 +144,13 @@ export interface DownloadOptions extends RetryOptions {
   result?: string;
 }
 
+export interface FetchOptions extends DownloadOptions {
+  /** Look for TaskResultUploaded from this block on (the createTask block). */
+  fromBlock?: number;
+  /** 'waiting': the files are not on the relay yet; 'downloading': they are being fetched. */
+  onStage?: (stage: 'waiting' | 'downloading') => void;
+}
+
 export interface DownloadedResults {
   /** The raw files, index 0…n−1. */
   files: Buffer[];

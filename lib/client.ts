@@ -9,11 +9,11 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { getAddress, Wallet } from 'ethers';
-import { AbortedError, ConfigError, CrynuxError } from './errors';
+import { AbortedError, ConfigError, CrynuxError, TimeoutError } from './errors';
 import { normalizePrivateKey } from './protocol';
 import type {
   ClientHealth, CreatedTask, CreateTaskOptions, CreateTaskRequest, CrynuxClientOptions, DownloadedResults,
-  DownloadOptions, Logger, RetryOptions, TaskOutcome, UploadResult, WaitOptions,
+  DownloadOptions, FetchOptions, Logger, RetryOptions, TaskOutcome, UploadResult, WaitOptions,
 } from './client-types';
 import { RpcTransport } from './chain/rpc';
 import { FailoverJsonRpcProvider } from './chain/provider';
@@ -275,7 +275,7 @@ export class CrynuxClient extends EventEmitter {
   }
 
   /** SPEC §2 step 6: files 0…n−1, checked (PNG / sha256), retried while not yet uploaded. */
-  async downloadResults(taskId: string | bigint, taskType: 0 | 1, opts: DownloadOptions = {}): Promise<DownloadedResults> {
+  async downloadResults(taskId: string | bigint, taskType: 0 | 1, opts: DownloadOptions & { maxAttempts?: number } = {}): Promise<DownloadedResults> {
     const id = parseTaskId(taskId);
     const { watcher } = await this.ready();
     const known = () => watcher.known(id);
@@ -290,6 +290,36 @@ export class CrynuxClient extends EventEmitter {
         return reason !== undefined && !k?.uploaded ? taskAbortedError(id, reason) : undefined;
       },
     });
+  }
+
+  /**
+   * Waits until the results can be downloaded, then downloads them, all within `timeoutMs`.
+   * The result node uploads the files and only then reports TaskResultUploaded on chain
+   * (SPEC §7.4), so the relay usually has them a little earlier: when the success is known,
+   * one early attempt runs first, and a "not uploaded yet" answer just falls back to waiting
+   * for the event (SPEC §8 trap 10). That costs at most one extra request per file.
+   */
+  async fetchResults(taskId: string | bigint, taskType: 0 | 1, opts: FetchOptions = {}): Promise<DownloadedResults> {
+    const id = parseTaskId(taskId);
+    const { watcher } = await this.ready();
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+    const left = () => Math.max(deadline - Date.now(), 1);
+    const seen = watcher.known(id)?.outcome;
+    const result = opts.result ?? (seen?.status === 'success' ? seen.result : undefined);
+    if (!watcher.known(id)?.uploaded && result !== undefined) {
+      opts.onStage?.('downloading');
+      try {
+        return await this.downloadResults(id, taskType, { ...opts, result, onRetry: undefined, maxAttempts: 1, timeoutMs: left() });
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err; // only "not there yet" falls back to waiting
+      }
+    }
+    if (!watcher.known(id)?.uploaded) {
+      opts.onStage?.('waiting');
+      await this.waitForResultUploaded(id, { fromBlock: opts.fromBlock, signal: opts.signal, timeoutMs: left() });
+    }
+    opts.onStage?.('downloading');
+    return this.downloadResults(id, taskType, { ...opts, result, timeoutMs: left() });
   }
 
   /** cancelTask (SPEC §3.9); reverts with the contract's reason when not allowed yet. */

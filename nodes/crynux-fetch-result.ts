@@ -1,8 +1,9 @@
 /**
- * crynux-fetch-result: once the result node reported its upload (TaskResultUploaded, SPEC
- * §3.8; TaskSuccess alone does not mean downloadable, §8 trap 10), downloads the files from
- * the relay (§4.2 D, §4.5) through the config's client, which checks every SD file is a PNG
- * and every GPT file against its sha256 on chain (§6.5), and refuses oversized files.
+ * crynux-fetch-result: downloads the files of a successful task from the relay (§4.2 D, §4.5)
+ * through the config's client: at once when they are already there, otherwise after the result
+ * node reported its upload (TaskResultUploaded; TaskSuccess alone does not mean downloadable,
+ * §8 trap 10). The client checks every SD file is a PNG and every GPT file against its sha256
+ * on chain (§6.5), and refuses oversized files.
  */
 import { ConfigError, TaskArgsError } from '../lib/errors';
 import {
@@ -42,8 +43,6 @@ interface FetchSettings {
 
 const DEFAULT_TIMEOUT_S = 600;
 const MIB = 1024 * 1024;
-/** Whatever is left of the timeout, the download gets at least this long. */
-const MIN_DOWNLOAD_MS = 1000;
 
 export = function (RED: NodeAPI) {
   function CrynuxFetchResult(this: Node, def: NodeDef & FetchSettings) {
@@ -89,21 +88,21 @@ export = function (RED: NodeAPI) {
       }
       const result = optionalField<string>(msg, 'result');
       const fromBlock = optionalField<number>(msg, 'blockNumber');
-      const deadline = Date.now() + timeoutMs;
       const onRetry = ({ attempt }: { attempt: number }) => job.waiting('crynux-fetch-result.status.retrying', { taskId, attempt });
 
-      job.waiting('crynux-fetch-result.status.waitingUpload', { taskId });
       const client = await network.getClient();
-      await client.waitForResultUploaded(taskId, { timeoutMs, fromBlock, signal });
-
-      job.working('crynux-fetch-result.status.downloading', { taskId });
-      const { files } = await client.downloadResults(taskId, taskType, {
+      const { files } = await client.fetchResults(taskId, taskType, {
         parallel,
         maxBytes,
         result,
+        fromBlock,
         signal,
         onRetry,
-        timeoutMs: Math.max(deadline - Date.now(), MIN_DOWNLOAD_MS),
+        timeoutMs,
+        onStage: (stage) =>
+          stage === 'waiting'
+            ? job.waiting('crynux-fetch-result.status.waitingUpload', { taskId })
+            : job.working('crynux-fetch-result.status.downloading', { taskId }),
       });
 
       if (taskType === 1) {

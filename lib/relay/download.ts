@@ -66,7 +66,7 @@ export async function downloadResults(
   relay: RelayClient,
   taskId: bigint,
   taskTypeIn: 0 | 1,
-  opts: DownloadOptions & Pick<RelayRetryOptions, 'stopIf'> = {},
+  opts: DownloadOptions & Pick<RelayRetryOptions, 'stopIf' | 'maxAttempts'> = {},
 ): Promise<DownloadedResults> {
   const taskType = checkTaskType(taskTypeIn);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_RESULT_BYTES;

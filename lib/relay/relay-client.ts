@@ -31,6 +31,8 @@ export interface RelayClientOptions {
 /** Internal extension: a check run before each retry (e.g. "the task was aborted on chain"). */
 export interface RelayRetryOptions extends RetryOptions {
   stopIf?: () => Error | undefined;
+  /** Give up (TimeoutError) after this many transient answers, even before the deadline. */
+  maxAttempts?: number;
 }
 
 export interface RelayHttpAnswer {
@@ -215,7 +217,7 @@ export class RelayClient {
         throw new RelayRejectedError(cls.status, cls.message, cls.field, RELAY_MESSAGE_HINTS[cls.message]);
       }
       const left = deadline - Date.now();
-      if (left <= 0) {
+      if (left <= 0 || attempt >= (opts.maxAttempts ?? Infinity)) {
         throw new TimeoutError(`${label}: gave up after ${seconds(Date.now() - started)}; the relay's last answer was "${cls.message}"`);
       }
       const delayMs = Math.min(left, backoffDelay(attempt, this.o.backoff, this.o.random));

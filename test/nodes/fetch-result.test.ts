@@ -9,6 +9,7 @@ import { PNG } from 'pngjs';
 import sinon from 'sinon';
 import { startDevnet, type Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
+import { TimeoutError } from '../../lib/errors';
 import { buildGptTaskArgs, buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { RelayClient } from '../../lib/relay/relay-client';
 import { catchFlow, helper, nodeModule, recordStatus, waitUntil } from './node-helpers';
@@ -74,7 +75,11 @@ describe('crynux-fetch-result node (devnet)', function () {
 
   it('SD: sends all images as an array of PNG Buffers with mimetype image/png', async () => {
     const { node, seen, status } = await load();
-    const crynux = await succeeded(await clientOf(), buildSdTaskArgs({ prompt: 'two foxes', numImages: 2, width: 64, height: 80 }));
+    const client = await clientOf();
+    const crynux = await succeeded(client, buildSdTaskArgs({ prompt: 'two foxes', numImages: 2, width: 64, height: 80 }));
+    // Not uploaded yet as far as the node knows: it tries once at once, then waits for the upload event.
+    const early = sinon.stub(client, 'downloadResults').onFirstCall().rejects(new TimeoutError('not uploaded yet'));
+    early.callThrough();
     node.receive({ topic: 'fox', crynux });
     await waitUntil(() => seen.completed.length === 1, 30_000, 'complete');
     const msg = seen.out[0];
@@ -90,11 +95,13 @@ describe('crynux-fetch-result node (devnet)', function () {
     assert.deepEqual(
       status.map((s) => `${s.fill}:${s.text}`),
       [
+        'blue:crynux-fetch-result.status.downloading',
         'yellow:crynux-fetch-result.status.waitingUpload',
         'blue:crynux-fetch-result.status.downloading',
         'green:crynux-fetch-result.status.images',
       ],
     );
+    assert.equal(early.callCount, 2);
   });
 
   it('SD, one message per image: msg.parts as the split node writes them, then done once', async () => {
@@ -186,7 +193,8 @@ describe('crynux-fetch-result node (devnet)', function () {
     node.receive({ crynux });
     const err = await caughtError(seen);
     assert.equal(err.code, 'TIMEOUT');
-    assert.equal(status[0].text, 'crynux-fetch-result.status.waitingUpload');
+    // One early attempt (the relay has nothing), then the wait for the upload report.
+    assert.deepEqual(status.slice(0, 2).map((s) => s.text), ['crynux-fetch-result.status.downloading', 'crynux-fetch-result.status.waitingUpload']);
     assert.equal(status.at(-1)?.fill, 'red');
     await cancelAfterDeadline(client, crynux.taskId as string);
   });
