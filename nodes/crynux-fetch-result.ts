@@ -8,6 +8,7 @@
 import { ConfigError, TaskArgsError } from '../lib/errors';
 import {
   Status,
+  deploySetting,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -51,14 +52,18 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-fetch-result', def);
     const status = new Status(node, RED._);
     showConfigProblem(RED, settings.crynux, status);
-    let timeoutMs = DEFAULT_TIMEOUT_S * 1000;
-    let parallel = 4;
-    let maxBytes = 32 * MIB;
+    const limits = deploySetting(
+      () => ({
+        timeoutMs: parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S),
+        parallel: parseWhole(settings.parallel, 'Setting "parallel downloads"', 1, 16, 4),
+        maxBytes: parseMiB(settings.maxSize),
+      }),
+      status,
+      node,
+    );
+    // A bad preview size only affects the editor's thumbnails: flagged at deploy, default used.
     let previewSize = DEFAULT_PREVIEW_SIZE;
     try {
-      timeoutMs = parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S);
-      parallel = parseWhole(settings.parallel, 'Setting "parallel downloads"', 1, 16, 4);
-      maxBytes = parseMiB(settings.maxSize);
       previewSize = parseWhole(settings.previewSize, 'Setting "preview size"', MIN_PREVIEW_SIZE, MAX_PREVIEW_SIZE, DEFAULT_PREVIEW_SIZE);
     } catch (err) {
       status.error(err);
@@ -76,6 +81,7 @@ export = function (RED: NodeAPI) {
     });
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
+      const { timeoutMs, parallel, maxBytes } = limits();
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       const taskType = requireField<0 | 1>(msg, 'taskType', 'crynux-build-task');

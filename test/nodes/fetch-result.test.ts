@@ -186,6 +186,15 @@ describe('crynux-fetch-result node (devnet)', function () {
     await client.cancelTask(taskId);
   }
 
+  it('with a bad "largest file" setting refuses every msg, naming the setting, instead of using the default', async () => {
+    const { node, seen, status } = await load({ maxSize: '-1' });
+    node.receive({ crynux: { taskId: '1', taskType: 0 } });
+    const err = await caughtError(seen);
+    assert.equal(err.code, 'CONFIG');
+    assert.equal(err.message, 'ConfigError: Setting "largest file" must be a number of MiB greater than 0 and at most 1024');
+    assert.equal(status.at(-1)?.fill, 'red');
+  });
+
   it('results never uploaded: TIMEOUT after the timeout, to the Catch node', async () => {
     const { node, seen, status } = await load({ timeout: '1' });
     const client = await clientOf();
