@@ -53,6 +53,11 @@ function num(v: unknown, field: string): number | undefined {
   return Number.isFinite(n) ? n : bad(field, 'a number');
 }
 
+/** Settings from imported flows may hold numbers where the dialog writes strings. */
+function trimmed(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v).trim();
+}
+
 function json(v: unknown, field: string): unknown {
   if (typeof v !== 'string' || v.trim() === '') return undefined;
   try {
@@ -74,7 +79,7 @@ function compact<T extends object>(o: T): T {
 export function sdOptionsFromSettings(s: BuildTaskSettings): Partial<SdTaskOptions> {
   const scheduler = text(s.scheduler);
   return compact({
-    model: s.model === 'custom' ? text(s.customModel?.trim()) ?? bad('customModel', 'a Hugging Face model id') : text(s.model),
+    model: s.model === 'custom' ? text(trimmed(s.customModel)) ?? bad('customModel', 'a Hugging Face model id') : text(s.model),
     prompt: text(s.prompt),
     negativePrompt: text(s.negativePrompt),
     numImages: num(s.numImages, 'numImages'),
@@ -93,7 +98,7 @@ export function sdOptionsFromSettings(s: BuildTaskSettings): Partial<SdTaskOptio
 
 export function gptOptionsFromSettings(s: BuildTaskSettings): Partial<GptTaskOptions> {
   return compact({
-    model: text(s.gptModel?.trim()),
+    model: text(trimmed(s.gptModel)),
     systemPrompt: text(s.systemPrompt),
     prompt: text(s.prompt),
     maxNewTokens: num(s.maxNewTokens, 'maxNewTokens'),
@@ -131,7 +136,13 @@ function withMessages<T extends Record<string, unknown>>(base: T, messages: unkn
 export function fromRawArgs(msg: CrynuxMsg, dialogType: 0 | 1): BuiltTask {
   const raw = msg.crynux?.taskArgs as unknown;
   const taskType = optionalField<0 | 1>(msg, 'taskType') ?? dialogType;
-  const taskArgs = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? JSON.stringify(raw) : undefined;
+  let taskArgs: string | undefined;
+  try {
+    taskArgs = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? JSON.stringify(raw) : undefined;
+  } catch {
+    // e.g. a BigInt or a cycle: not representable as JSON text.
+    bad('msg.crynux.taskArgs', 'JSON text or an object of plain values (no BigInt, no circular references)');
+  }
   if (!taskArgs) bad('msg.crynux.taskArgs', 'the task arguments as a JSON string or an object');
   try {
     assertValidTaskArgs(taskType, taskArgs);

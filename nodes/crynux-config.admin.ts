@@ -45,8 +45,10 @@ export function registerWalletEndpoints(RED: NodeAPI): void {
       // The balance needs no contract: a dialog without the Task address yet still shows it.
       parsed = parseConfigSettings({ ...body, taskAddress: String(body.taskAddress ?? '').trim() || ZeroAddress });
     } catch (err) {
+      // Scrub before forgetting the key: it may have been pasted into another field.
+      const error = redact((err as Error).message);
       forget();
-      res.json({ address, error: (err as Error).message });
+      res.json({ address, error });
       return;
     }
     void answer(res, address, parsed.lowBalanceWei, async () => {

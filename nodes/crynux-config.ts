@@ -50,7 +50,9 @@ export = function (RED: NodeAPI) {
       const store = contextStore(node.context(), parsed.store, 'crynux:', carryOverFor(node.id));
       client = new CrynuxClient({ ...parsed.client, privateKey: key, store, logger });
     } catch (err) {
-      node.problem = err instanceof ConfigError ? err : new ConfigError(redact((err as Error).message));
+      // A key pasted into another field would come back in that field's message: scrub it.
+      const message = redact((err as Error).message);
+      node.problem = err instanceof ConfigError && message === err.message ? err : new ConfigError(message);
       node.error(node.problem.message);
     }
 

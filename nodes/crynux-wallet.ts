@@ -6,6 +6,7 @@
 import { formatEther } from 'ethers';
 import { ConfigError } from '../lib/errors';
 import {
+  MAX_SECONDS,
   Status,
   deploySetting,
   getConfigNode,
@@ -72,8 +73,8 @@ export = function (RED: NodeAPI) {
   function intervalSeconds(v: unknown): number {
     if (v === undefined || v === null || v === '' || v === 0 || v === '0') return 0;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < MIN_INTERVAL_S) {
-      throw new ConfigError(`Setting "interval" must be empty/0 (off) or at least ${MIN_INTERVAL_S} seconds`);
+    if (!Number.isFinite(n) || n < MIN_INTERVAL_S || n > MAX_SECONDS) {
+      throw new ConfigError(`Setting "interval" must be empty/0 (off) or from ${MIN_INTERVAL_S} to ${MAX_SECONDS} seconds`);
     }
     return n;
   }

@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { CrynuxError, TimeoutError } from '../errors';
 import { ABORT_REASONS, decodeTaskLog, TASK_EVENT_TOPICS, type LogLike } from '../protocol';
 import type { TaskOutcome, WaitOptions } from '../client-types';
-import { abortReasonError } from '../relay/backoff';
+import { abortReasonError, timerDelay } from '../relay/backoff';
 import { seconds } from '../fetch-error';
 import { TaskLogSource } from './logs';
 import type { ChainTaskState } from './task-contract';
@@ -148,7 +148,7 @@ export class BlockWatcher extends EventEmitter {
           // Keep waiting for a real outcome until the contract lets us cancel (SPEC §3.9).
           e.cancelWaiters.add(waiter);
           this.kick(true);
-        }, Math.max(0, opts.timeoutMs));
+        }, timerDelay(opts.timeoutMs));
       }
       this.kick();
     });
@@ -180,7 +180,7 @@ export class BlockWatcher extends EventEmitter {
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(
           () => waiter.fail(new TimeoutError(`Task ${taskId}: the GPU node did not upload the results within ${seconds(opts.timeoutMs!)}`)),
-          Math.max(0, opts.timeoutMs),
+          timerDelay(opts.timeoutMs),
         );
       }
       this.kick();

@@ -35,6 +35,12 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** setTimeout as a promise that rejects with AbortedError when `signal` fires. */
+/** Node.js fires a setTimeout longer than 2^31−1 ms after 1 ms: clamp (~24.8 days) instead. */
+export const MAX_TIMER_MS = 0x7fffffff;
+export function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReasonError(signal));
@@ -45,7 +51,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -33,11 +33,16 @@ export function parseWhole(text: unknown, field: string, min: number, max: numbe
   return n;
 }
 
-/** Seconds (as typed in a dialog) → milliseconds; `> 0`. */
+/** Longest timer Node.js keeps: a longer setTimeout fires after 1 ms instead (~24.8 days). */
+export const MAX_SECONDS = Math.floor(0x7fffffff / 1000);
+
+/** Seconds (as typed in a dialog) → milliseconds; `> 0` and at most MAX_SECONDS. */
 export function parseSeconds(text: unknown, field: string, fallbackSeconds: number): number {
   if (text === '' || text === undefined || text === null) return fallbackSeconds * 1000;
   const n = typeof text === 'number' ? text : typeof text === 'string' ? Number(text.trim()) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${field} must be a number of seconds greater than 0`);
+  if (!Number.isFinite(n) || n <= 0 || n > MAX_SECONDS) {
+    throw new ConfigError(`${field} must be a number of seconds greater than 0 and at most ${MAX_SECONDS} (24 days)`);
+  }
   return Math.round(n * 1000);
 }
 

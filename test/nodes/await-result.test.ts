@@ -166,7 +166,7 @@ describe('crynux-await-result node (devnet)', function () {
     await waitUntil(() => seen.caught.length === 1, 5_000, 'catch');
     const err = seen.caught[0].error;
     assert.equal(err.code, 'CONFIG');
-    assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0');
+    assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0 and at most 2147483 (24 days)');
     assert.equal(status.at(-1)?.fill, 'red');
     assert.deepEqual(pendingKeys(node), [], 'nothing was stored to wait for');
   });

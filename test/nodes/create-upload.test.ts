@@ -172,7 +172,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
       const status = recordStatus(nodes.upload);
       const err = await caughtError(nodes, nodes.upload, { crynux: { taskId: '1', taskArgs: '{}' } });
       assert.equal(err.code, 'CONFIG');
-      assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0');
+      assert.equal(err.message, 'ConfigError: Setting "timeout" must be a number of seconds greater than 0 and at most 2147483 (24 days)');
       assert.equal(status.at(-1)?.fill, 'red');
     });
 

@@ -56,6 +56,16 @@ describe('BlockWatcher', () => {
     await Promise.allSettled(waits);
   });
 
+  it('a timeout beyond what a Node.js timer holds (2^31 ms) does not fire at once', async () => {
+    const w = make();
+    let settled = false;
+    const wait = w.waitForOutcome(3n, { fromBlock: 5, timeoutMs: 40 * 24 * 3600 * 1000 }).finally(() => (settled = true));
+    await polls(5);
+    assert.equal(settled, false, 'still waiting');
+    w.close();
+    await wait.catch(() => undefined);
+  });
+
   it('counts an event only once `confirmations` blocks hold it', async () => {
     chain.aborted(10, 2n, 'Task result illegal');
     const w = make({ confirmations: 3 });
