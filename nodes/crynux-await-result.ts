@@ -11,6 +11,7 @@ import type { TaskOutcome } from '../lib/client-types';
 import {
   Status,
   deploySetting,
+  followNetworkHealth,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -48,6 +49,7 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-await-result', def);
     const status = new Status(node, RED._);
     showConfigProblem(RED, settings.crynux, status);
+    const stopFollowing = followNetworkHealth(RED, settings.crynux, status, RED._);
     const timeoutSetting = deploySetting(() => parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S), status, node);
     const cancelOnTimeout = settings.cancelOnTimeout !== false;
     const storeName = typeof settings.store === 'string' && settings.store.trim() ? settings.store.trim() : undefined;
@@ -59,6 +61,7 @@ export = function (RED: NodeAPI) {
 
     // Registered before handleInput's handler, so the flag is set when the waits are aborted.
     node.on('close', (removed: boolean, done: () => void) => {
+      stopFollowing();
       closing = { removed: Boolean(removed) };
       if (!removed) pending.handOver();
       done();

@@ -9,6 +9,7 @@ import { ConfigError, TaskArgsError } from '../lib/errors';
 import {
   Status,
   deploySetting,
+  followNetworkHealth,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -52,6 +53,7 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-fetch-result', def);
     const status = new Status(node, RED._);
     showConfigProblem(RED, settings.crynux, status);
+    const stopFollowing = followNetworkHealth(RED, settings.crynux, status, RED._);
     const limits = deploySetting(
       () => ({
         timeoutMs: parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S),
@@ -76,6 +78,7 @@ export = function (RED: NodeAPI) {
       size: previewSize,
     });
     node.on('close', (_removed: boolean, done: () => void) => {
+      stopFollowing();
       preview.clear();
       done();
     });

@@ -6,6 +6,7 @@ import { ConfigError } from '../../lib/errors';
 import type { CrynuxClient } from '../../lib/client';
 import type { Node, NodeAPI } from './red-types';
 import type { Status } from './status';
+import { sharedKey } from './i18n';
 
 export const CONFIG_TYPE = 'crynux-config';
 
@@ -46,4 +47,36 @@ export function showConfigProblem(RED: NodeAPI, configId: unknown, status: Statu
   } catch (err) {
     status.error(err);
   }
+}
+
+/**
+ * For nodes that wait on the chain: shows the client's RPC problems (ClientHealth.lastError)
+ * in the node's status while msgs are in flight, and clears them on recovery. Returns the
+ * function that stops following (call it on close). Nothing happens when the config is unusable.
+ */
+export function followNetworkHealth(RED: NodeAPI, configId: unknown, status: Status, t: (key: string, params?: Record<string, unknown>) => string): () => void {
+  let stopped = false;
+  let unsubscribe = (): void => undefined;
+  let network: CrynuxConfigNode;
+  try {
+    network = getConfigNode(RED, configId);
+  } catch {
+    return () => undefined;
+  }
+  if (network.problem) return () => undefined;
+  network.getClient().then(
+    (client) => {
+      if (stopped) return;
+      const onHealth = (h: { lastError?: string }) =>
+        status.setProblem(h.lastError ? t(sharedKey('status.rpcProblem'), { reason: h.lastError.slice(0, 60) }) : undefined);
+      client.on('health', onHealth);
+      unsubscribe = () => client.off('health', onHealth);
+      onHealth(client.health());
+    },
+    () => undefined, // a failed start is reported per msg by getClient() in the work itself
+  );
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }

@@ -25,6 +25,8 @@ export class Status {
   private seq = 0;
   private tick = 0;
   private closed = false;
+  /** A network problem to show while msgs are in flight (e.g. the RPC stopped answering). */
+  private problem: string | undefined;
 
   constructor(
     private readonly node: { status(s: NodeStatus): void },
@@ -62,11 +64,27 @@ export class Status {
     this.jobs.clear();
   }
 
+  /**
+   * While set and msgs are in flight, the status is a yellow ring naming the problem instead of
+   * the job's phase, so a user sees why nothing moves; cleared, the latest phase comes back.
+   */
+  setProblem(text: string | undefined): void {
+    if (text === this.problem) return;
+    this.problem = text;
+    const latest = this.latest();
+    if (latest) this.showJob(latest);
+  }
+
   /** @internal */
   update(id: number, fill: 'blue' | 'yellow', key: string, params?: Params): void {
-    const text = this.t(key, params);
-    this.jobs.set(id, { fill, text, touched: ++this.tick });
-    this.put({ fill, shape: 'dot', text: this.withCount(text) });
+    const job = { fill, text: this.t(key, params), touched: ++this.tick };
+    this.jobs.set(id, job);
+    this.showJob(job);
+  }
+
+  private showJob(job: JobState): void {
+    if (this.problem) this.put({ fill: 'yellow', shape: 'ring', text: this.withCount(this.problem) });
+    else this.put({ fill: job.fill, shape: 'dot', text: this.withCount(job.text) });
   }
 
   /** @internal */
@@ -79,7 +97,7 @@ export class Status {
     }
     const latest = this.latest();
     if (latest) {
-      this.put({ fill: latest.fill, shape: 'dot', text: this.withCount(latest.text) });
+      this.showJob(latest);
     } else {
       this.put({ fill: 'green', shape: 'dot', text: this.t(outcome.key ?? sharedKey('status.done'), outcome.params) });
     }

@@ -79,6 +79,20 @@ describe('nodes/shared', () => {
       ]);
     });
 
+    it('shows a network problem as a yellow ring while msgs are in flight, then the phase again', () => {
+      const target = statusTarget();
+      const status = new Status(target, t);
+      status.setProblem('RPC problem: down');
+      assert.equal(target.calls.length, 0, 'nothing in flight: the idle status stays');
+      const job = status.begin();
+      job.waiting('x.waiting');
+      assert.deepEqual(target.calls.at(-1), { fill: 'yellow', shape: 'ring', text: 'RPC problem: down' });
+      status.setProblem(undefined);
+      assert.deepEqual(target.calls.at(-1), { fill: 'yellow', shape: 'dot', text: 'x.waiting' });
+      job.succeed('x.done');
+      assert.equal(target.calls.at(-1)?.fill, 'green');
+    });
+
     it('uses the shared "done" text when no key is given', () => {
       const target = statusTarget();
       const status = new Status(target, t);
