@@ -20,12 +20,14 @@ import {
   requireField,
   setCrynux,
   showConfigProblem,
+  reviveMsg,
+  snapshotMsg,
   type CrynuxMsg,
   type Node,
   type NodeAPI,
   type NodeDef,
 } from './shared';
-import { PendingTasks, reviveMsg, snapshotMsg } from './crynux-await-result.pending';
+import { PendingTasks } from './crynux-await-result.pending';
 
 interface AwaitSettings {
   crynux?: string;

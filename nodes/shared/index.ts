@@ -44,3 +44,4 @@ export * from './values';
 export * from './config-api';
 export * from './context-store';
 export * from './version';
+export * from './snapshot';

@@ -3,7 +3,8 @@
  * and drops, and how entries are taken over by the next instance exactly once.
  */
 import assert from 'node:assert/strict';
-import { PendingTasks, handover, reviveMsg, snapshotMsg, type PendingEntry } from '../../nodes/crynux-await-result.pending';
+import { PendingTasks, handover, type PendingEntry } from '../../nodes/crynux-await-result.pending';
+import { reviveMsg, snapshotMsg } from '../../nodes/shared';
 
 /** Node-RED's context API shape (callbacks, a store name), over a Map. */
 function mapContext(data = new Map<string, unknown>()) {

@@ -214,6 +214,26 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
     assert.equal(err?.code, 'CANCELLED');
   });
 
+  it('the same msg sent again after it was delivered joins its task instead of paying again', async () => {
+    const provider = new JsonRpcProvider(devnet.rpcUrl, undefined, { cacheTimeout: -1 });
+    try {
+      const nodes = await load({ create: { wires: [['created']] } });
+      const built = await builtMsg(nodes);
+      const msg = { _msgid: 'again-1', crynux: { ...built.crynux } };
+      const first = nextMessage(helper.getNode('created'));
+      nodes.create.receive(structuredClone(msg));
+      const a = (await first).crynux;
+      const nonce = await provider.getTransactionCount(devnet.appAddress, 'pending');
+      const second = nextMessage(helper.getNode('created'));
+      nodes.create.receive(structuredClone(msg));
+      const b = (await second).crynux;
+      assert.deepEqual([b.taskId, b.txHash], [a.taskId, a.txHash]);
+      assert.equal(await provider.getTransactionCount(devnet.appAddress, 'pending'), nonce, 'nothing was sent');
+    } finally {
+      provider.destroy();
+    }
+  });
+
   it('a msg re-sent after a redeploy interrupted its confirmation follows the first transaction (no second fee)', async () => {
     const provider = new JsonRpcProvider(devnet.rpcUrl);
     try {
