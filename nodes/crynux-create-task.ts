@@ -11,6 +11,7 @@
 import type { CrynuxClient } from '../lib/client';
 import {
   Status,
+  followNetworkHealth,
   getConfigNode,
   handleInput,
   migrateConfig,
@@ -47,6 +48,11 @@ export = function (RED: NodeAPI) {
     const settings = migrateConfig('crynux-create-task', def);
     const status = new Status(this, RED._);
     showConfigProblem(RED, settings.crynux, status);
+    const stopFollowing = followNetworkHealth(RED, settings.crynux, status, RED._);
+    node.on('close', (_removed: boolean, done: () => void) => {
+      stopFollowing();
+      done();
+    });
 
     const run = handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
       const network = getConfigNode(RED, settings.crynux);
