@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     await net.stop().catch(() => undefined);
     process.exit(code);
   };
-  const app = new RawApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey);
+  const app = new RawApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey, { indexedEventsOnly: true });
   let proxies: { rpc: CountingProxy; relay: HttpCounter } | undefined;
   process.on('message', async (m: HostCommand) => {
     if (m?.cmd === 'stop') void stop(0);

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
 
   const net = await startDevnet();
   try {
-    const app = new RawApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey);
+    const app = new RawApp(net.rpcUrl, net.relayUrl, net.taskAddress, net.appPrivateKey, { indexedEventsOnly: true });
     const sd: number[] = [];
     const gpt: number[] = [];
     for (let i = 0; i < runs; i++) {

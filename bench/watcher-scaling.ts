@@ -164,7 +164,7 @@ export async function benchWatcherScaling(o: ScalingOptions): Promise<ScalingRes
   const host = await DevnetProcess.start({ workers: 0, queueSizeLimit: maxN + 100 });
   try {
     const info = host.info;
-    const app = new RawApp(info.rpcUrl, info.relayUrl, info.taskAddress, info.appPrivateKey);
+    const app = new RawApp(info.rpcUrl, info.relayUrl, info.taskAddress, info.appPrivateKey, { indexedEventsOnly: true });
     const t0 = performance.now();
     const ids = await app.createMany(maxN, 10n ** 15n);
     const setupMs = performance.now() - t0;
