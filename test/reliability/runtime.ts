@@ -4,10 +4,8 @@
  * the runtime mid-task and start it again; it loads this pack straight from the built
  * `nodes` folder (`nodesDir`), and can record everything the editor would see (comms).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, nodeRedDir } from '../helpers/node-red';
+import { nodeRedDir, startNodeRed, type NodeRedRuntime } from '../helpers/node-red';
 
 /** dist/nodes beside this compiled file's dist/test/reliability (works for any CRYNUX_DIST). */
 export const BUILT_NODES = path.resolve(__dirname, '..', '..', 'nodes');
@@ -18,103 +16,15 @@ export interface RuntimeOptions {
   settings?: Record<string, unknown>;
 }
 
-export interface Runtime {
-  url: string;
-  /** Everything this runtime process printed (stdout and stderr). */
-  log(): string;
-  /** Graceful stop (SIGINT, as `node-red` does on Ctrl-C or a service stop): nodes close, context is flushed. */
-  stop(): Promise<void>;
-  /** A crash: SIGKILL, nothing runs. */
-  kill(): Promise<void>;
-  /** Admin API call; throws on HTTP errors. */
-  api<T = unknown>(method: string, pathname: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
-  /** Raw text of an admin API answer (status and body), for leak checks. */
-  raw(method: string, pathname: string, body?: unknown): Promise<{ status: number; text: string }>;
-}
+export type Runtime = NodeRedRuntime;
 
 /** Starts Node-RED on a free 127.0.0.1 port, keeping whatever flows the user dir already has. */
-export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  fs.mkdirSync(opts.userDir, { recursive: true });
-  const port = await freePort();
-  const settings = {
-    uiHost: '127.0.0.1',
-    uiPort: port,
-    flowFile: 'flows.json',
-    credentialSecret: 'crynux-reliability-test',
-    nodesDir: [BUILT_NODES],
-    editorTheme: { tours: false, projects: { enabled: false } },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    diagnostics: { enabled: false },
-    telemetry: { enabled: false },
-    externalModules: { palette: { allowInstall: false } },
-    ...opts.settings,
-  };
-  const settingsFile = path.join(opts.userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-  const flowFile = path.join(opts.userDir, 'flows.json');
-  if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, '[]\n');
-
-  const red = path.join(nodeRedDir(), 'red.js');
-  const child: ChildProcess = spawn(process.execPath, [red, '--userDir', opts.userDir, '--settings', settingsFile], {
-    cwd: opts.userDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', NODE_OPTIONS: '' },
+export function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  return startNodeRed({
+    userDir: opts.userDir,
+    keepFlows: true,
+    settings: { credentialSecret: 'crynux-reliability-test', nodesDir: [BUILT_NODES], ...opts.settings },
   });
-  let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString('utf8')));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
-
-  const end = async (signal: NodeJS.Signals) => {
-    if (gone()) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const url = `http://127.0.0.1:${port}/`;
-  const raw = async (method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${url}${pathname.replace(/^\//, '')}`, {
-      method,
-      headers: { 'Node-RED-API-Version': 'v2', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, text: await res.text() };
-  };
-  const runtime: Runtime = {
-    url,
-    log: () => output,
-    stop: () => end('SIGINT'),
-    kill: () => end('SIGKILL'),
-    raw: (method, pathname, body) => raw(method, pathname, body),
-    async api<T>(method: string, pathname: string, body?: unknown, headers?: Record<string, string>) {
-      const r = await raw(method, pathname, body, headers);
-      if (r.status >= 300) throw new Error(`${method} ${pathname}: HTTP ${r.status} ${r.text}`);
-      try {
-        return (r.text ? JSON.parse(r.text) : undefined) as T;
-      } catch {
-        return r.text as T; // e.g. "OK"
-      }
-    },
-  };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (gone()) throw new Error(`Node-RED exited with code ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}settings`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await end('SIGKILL');
-      throw new Error(`Node-RED did not answer at ${url}:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return runtime;
 }
 
 const startedCount = (runtime: Runtime) => (runtime.log().match(/Started flows/g) ?? []).length;
