@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDevnet, type Devnet, type StartDevnetOptions } from '../../devnet';
+import { forgetCarryOver } from '../../nodes/shared';
 import { nodeRedDir } from '../helpers/node-red';
 import { helper, nodeModule, repoRoot } from '../nodes/node-helpers';
 
@@ -107,9 +108,20 @@ export function useDevnet(options: StartDevnetOptions = {}, settings?: Record<st
     await helper.stopServer();
     await devnet?.stop();
   });
-  afterEach(() => helper.unload());
+  afterEach(async () => {
+    await helper.unload();
+    // The examples share one config id, whose store a redeploy carries over in memory: what it
+    // recorded about this devnet's tasks must not meet the next test file's fresh devnet.
+    for (const id of exampleConfigIds()) forgetCarryOver(id);
+  });
   return () => {
     if (!devnet) throw new Error('the devnet is not started');
     return devnet;
   };
+}
+
+/** Ids of the crynux-config nodes the examples carry. */
+function exampleConfigIds(): string[] {
+  return fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'))
+    .flatMap((f) => readExample(f).filter((n) => n.type === 'crynux-config').map((n) => n.id));
 }
