@@ -52,13 +52,19 @@ export function taskAbortedError(id: bigint, reason: string): CrynuxError {
   return new CrynuxError('TASK_ABORTED', `Task ${id} was aborted (${reason}); its results will never be uploaded`);
 }
 
+/** How long close() waits for a poll in progress. */
+const CLOSE_WAIT_MS = 2000;
+
 /** Emits `poll-error` (message), `poll-ok`, `pending` (count) and `mode` ('logs' | 'blocks'). */
+
 export class BlockWatcher extends EventEmitter {
   private readonly o: Required<Omit<BlockWatcherOptions, 'cursorStore' | 'taskState' | 'cancelIfDue' | 'onRecord' | 'logger'>> &
     BlockWatcherOptions;
   private readonly source: TaskLogSource;
   private readonly entries = new Map<string, Entry>();
   private cursorValue: number | undefined;
+  /** The poll in progress, if any (close() waits for it). */
+  private current: Promise<void> | undefined;
   private loaded: CursorState | undefined;
   private loadedOnce = false;
   private lastSaved = '';
@@ -187,7 +193,11 @@ export class BlockWatcher extends EventEmitter {
     });
   }
 
-  close(): void {
+  /**
+   * Stops polling and fails every wait. Resolves once a poll in progress has finished (at most
+   * CLOSE_WAIT_MS), so its last cursor write lands before the store is handed to a successor.
+   */
+  close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -195,6 +205,11 @@ export class BlockWatcher extends EventEmitter {
     for (const e of this.entries.values()) {
       for (const w of [...e.uploadWaiters, ...e.outcomeWaiters]) w.fail(err);
     }
+    if (!this.current) return Promise.resolve();
+    // Bounded: a poll stuck on an unanswering RPC must not hold up a redeploy.
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+    return Promise.race([this.current, limit]).finally(() => clearTimeout(timer));
   }
 
   // ---- bookkeeping ----
@@ -257,7 +272,16 @@ export class BlockWatcher extends EventEmitter {
     if (this.closed || this.running) return;
     if (this.timer && !now) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), 0);
+    this.timer = setTimeout(() => void this.startRun(), 0);
+  }
+
+  private startRun(): Promise<void> {
+    const p = this.run();
+    this.current = p;
+    void p.finally(() => {
+      if (this.current === p) this.current = undefined;
+    });
+    return p;
   }
 
   private async run(): Promise<void> {
@@ -291,7 +315,7 @@ export class BlockWatcher extends EventEmitter {
       for (const [k, e] of this.entries) if (!this.isFinal(e) && !this.isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
       return;
     }
-    this.timer = setTimeout(() => void this.run(), more ? 0 : this.o.pollIntervalMs);
+    this.timer = setTimeout(() => void this.startRun(), more ? 0 : this.o.pollIntervalMs);
   }
 
   private async loadCursor(): Promise<void> {
