@@ -46,7 +46,10 @@ export interface CrynuxClientOptions {
   maxLogRange?: number;
   /** Persistence for pending tasks and the block cursor (crash safety). Default: memory only. */
   store?: KeyValueStore;
-  /** Prefix of the keys written to `store` (one client per prefix). Default "crynux". */
+  /**
+   * Prefix of the keys written to `store` (one client per prefix at a time: a successor, e.g.
+   * after a redeploy, starts once the previous client's close() resolved). Default "crynux".
+   */
   storeNamespace?: string;
   /** Timeout of one JSON-RPC or relay HTTP request, ms. Default 15,000 (RPC) / 30,000 (relay). */
   requestTimeoutMs?: number;
@@ -74,8 +77,9 @@ export interface CreateTaskOptions {
    * a failure that may have left the transaction in flight (an unanswered broadcast, an outage,
    * a shutdown), so a second createTask with the same key never pays twice: it returns the
    * recorded task, follows the recorded transaction, re-sends its very same bytes, or sends a
-   * new one only once the recorded one can never be mined (its nonce went to another). Remove
-   * it with `client.untrack(key)` once the result is delivered.
+   * new one only once the recorded one can never be mined (its nonce went to another). Calls
+   * with one key run one at a time (the second joins the first's task). Remove it with
+   * `client.untrack(key)` once the result is delivered.
    */
   track?: { key: string; snapshot?: unknown; stage?: string };
 }

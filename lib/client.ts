@@ -24,6 +24,7 @@ import { RelayClient } from './relay/relay-client';
 import { downloadResults } from './relay/download';
 import { MemoryStore } from './tracker/stores';
 import { TaskTracker, type TrackedTask, type TrackedTaskPatch } from './tracker/tracker';
+import { PerKeySerial } from './tracker/per-key';
 
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -79,6 +80,7 @@ export class CrynuxClient extends EventEmitter {
   private lastHealth = '';
   private ethersProvider: FailoverJsonRpcProvider | undefined;
   private watcherError: string | undefined;
+  private readonly perKey = new PerKeySerial();
 
   constructor(options: CrynuxClientOptions) {
     super();
@@ -186,9 +188,17 @@ export class CrynuxClient extends EventEmitter {
 
   /**
    * createTask (SPEC §2 steps 2–3): simulated first, sent with a locally assigned nonce,
-   * resolved after `confirmations` with the id from the TaskPending log.
+   * resolved after `confirmations` with the id from the TaskPending log. Calls with the same
+   * `track.key` run one at a time, so a second one joins the first's transaction.
    */
   async createTask(req: CreateTaskRequest, opts: CreateTaskOptions = {}): Promise<CreatedTask> {
+    const key = opts.track?.key;
+    if (typeof key !== 'string') return this.sendTask(req, opts);
+    // The caller's signal ends the wait; a close ends the call ahead, then this one (CLOSED).
+    return this.perKey.run(key, () => this.sendTask(req, opts), opts.signal);
+  }
+
+  private async sendTask(req: CreateTaskRequest, opts: CreateTaskOptions): Promise<CreatedTask> {
     const { contract, watcher } = await this.ready();
     const signal = this.signal(opts.signal);
     const track = opts.track;
@@ -387,10 +397,15 @@ export class CrynuxClient extends EventEmitter {
     this.emit('health', h);
   }
 
-  /** Stops the watcher and every wait or retry in progress; clears all timers. */
+  /**
+   * Stops the watcher and every wait or retry in progress; clears all timers. Resolves once
+   * the store writes already under way have landed; after that this client neither writes to
+   * the store nor broadcasts, so a successor on the same store (a redeploy) sees every record.
+   */
   async close(): Promise<void> {
     if (!this.closing.signal.aborted) this.closing.abort(new AbortedError('The client was closed'));
-    this.parts?.watcher.close();
+    await this.parts?.watcher.close();
+    await this.tracker.close();
     this.ethersProvider?.destroy();
     this.removeAllListeners('health');
   }

@@ -301,7 +301,11 @@ export class TransactionQueue {
         value: req.value ?? 0n, gasPrice, gasLimit,
       });
       const txHash = keccak256(raw);
+      // Aborted (e.g. the client closed) while waiting for the nonce or recording the hash:
+      // nothing goes out. A successor may already be sending; a recorded hash is resumed by it.
+      throwIfAborted(opts.signal);
       await opts.beforeBroadcast?.(txHash, { nonce, raw });
+      throwIfAborted(opts.signal);
       try {
         await this.o.rpc.request('eth_sendRawTransaction', [raw]);
         this.nextNonce = nonce + 1;

@@ -5,7 +5,7 @@
  * hash (known before broadcast), then the task id and block, the outcome once seen, and
  * a JSON-safe snapshot of the caller's message.
  */
-import { TaskArgsError } from '../errors';
+import { CrynuxError, TaskArgsError } from '../errors';
 import type { KeyValueStore, TaskOutcome } from '../client-types';
 import type { CursorState, CursorStore, TaskRecordUpdate, UploadedEvent } from '../chain/block-watcher';
 
@@ -61,6 +61,7 @@ export class TaskTracker {
   private readonly tasksKey: string;
   private readonly cursorKey: string;
   private lock: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly store: KeyValueStore, private readonly opts: TaskTrackerOptions = {}) {
     this.opts = { ...opts };
@@ -72,6 +73,21 @@ export class TaskTracker {
   /** Scopes the cursor to the chain actually connected (when no chainId was configured). */
   setChainId(chainId: number): void {
     this.opts.chainId ??= chainId;
+  }
+
+  /**
+   * Stops writing: resolves once the operations already queued have landed, and refuses later
+   * writes. Every write replaces the whole record map, so a late write from a closed client
+   * would wipe what its successor on the same store (a redeploy) recorded since, e.g. the
+   * hash of a transaction just sent: the next retry would pay again.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.lock.then(() => undefined);
+  }
+
+  private refuseClosed(key: string, what: 'updated' | 'removed'): void {
+    if (this.closed) throw new CrynuxError('CLOSED', `The client is closed: the tracked job ${JSON.stringify(key)} was not ${what}`);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -101,6 +117,7 @@ export class TaskTracker {
   async put(key: string, patch: TrackedTaskPatch): Promise<TrackedTask> {
     if (typeof key !== 'string' || !key) throw new TaskArgsError('track.key must be a non-empty string', [{ path: 'key', message: 'expected a non-empty string' }]);
     const safe = jsonSafe(patch, 'snapshot') as TrackedTaskPatch;
+    this.refuseClosed(key, 'updated');
     return this.serial(async () => {
       const all = await this.all();
       const rec: TrackedTask = { ...all[key], ...safe, key, updatedAt: new Date().toISOString() };
@@ -112,6 +129,8 @@ export class TaskTracker {
 
   /** Records what the block watcher learnt about a task (by task id). */
   recordEvent(taskId: string, update: TaskRecordUpdate): Promise<void> {
+    // After close the chain still holds the event: the successor reads it again.
+    if (this.closed) return Promise.resolve();
     return this.serial(async () => {
       const all = await this.all();
       let changed = false;
@@ -124,7 +143,8 @@ export class TaskTracker {
     });
   }
 
-  remove(key: string): Promise<void> {
+  async remove(key: string): Promise<void> {
+    this.refuseClosed(key, 'removed');
     return this.serial(async () => {
       const all = await this.all();
       if (!(key in all)) return;
@@ -144,6 +164,7 @@ export class TaskTracker {
         return { block: v.block, covered: v.covered.map(String) };
       },
       save: async (state) => {
+        if (this.closed) return; // the successor rescans from the cursor saved before
         const stored: StoredCursor = { ...state, chainId: this.opts.chainId, taskAddress: this.opts.taskAddress };
         await this.store.set(this.cursorKey, stored);
       },

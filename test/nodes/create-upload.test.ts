@@ -235,24 +235,53 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
   });
 
   it('a msg re-sent after a redeploy interrupted its confirmation follows the first transaction (no second fee)', async () => {
-    const provider = new JsonRpcProvider(devnet.rpcUrl);
+    const provider = new JsonRpcProvider(devnet.rpcUrl, undefined, { cacheTimeout: -1 });
     try {
-      // Three confirmations: the devnet mines a block a second, so confirming takes a while.
-      const opts = { create: { wires: [['created']] }, confirmations: '3' };
-      const nodes = await load(opts);
+      const creds = { cfg: { privateKey: devnet.appPrivateKey } };
+      const nodes = await load({ create: { wires: [['created']] } });
       const built = await builtMsg(nodes);
+      // 100 confirmations (the most allowed): the first attempt is surely still confirming when
+      // the redeploy comes, however slow the machine (else it would test the case below).
+      await helper.setFlows(flow({ create: { wires: [['created']] }, confirmations: '100' }), 'full', creds);
+      const slow = helper.getNode('c');
+      const completions = sinon.spy(slow, '_complete');
       const msg = { _msgid: 'resend-1', crynux: { ...built.crynux } };
-      const status = recordStatus(nodes.create);
+      const status = recordStatus(slow);
       const nonceBefore = await provider.getTransactionCount(devnet.appAddress, 'pending');
-      nodes.create.receive(structuredClone(msg));
+      slow.receive(structuredClone(msg));
       await waitUntil(() => status.some((s) => s.text === 'crynux-create-task.status.confirming'), 5000, 'the broadcast');
-      await helper.setFlows(flow(opts), 'full', { cfg: { privateKey: devnet.appPrivateKey } });
+      await helper.setFlows(flow({ create: { wires: [['created']] }, confirmations: '3' }), 'full', creds);
+      assert.equal((completions.firstCall?.args[1] as { code?: string } | undefined)?.code, 'CANCELLED', 'the redeploy interrupted the first attempt');
       const got = nextMessage(helper.getNode('created'));
       helper.getNode('c').receive(structuredClone(msg));
       const created = (await got).crynux;
       assert.equal(await provider.getTransactionCount(devnet.appAddress, 'pending'), nonceBefore + 1, 'one transaction in all');
       const tx = await provider.getTransaction(created.txHash);
       assert.equal(tx?.nonce, nonceBefore, 'the task is the one the first attempt sent');
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it('a msg delivered just before a redeploy and re-sent after it joins its task (no second fee)', async () => {
+    // What a busy machine made of the test above: the first attempt was confirmed and its msg
+    // delivered before the redeploy reached it. The same msg must still not pay again.
+    const provider = new JsonRpcProvider(devnet.rpcUrl, undefined, { cacheTimeout: -1 });
+    try {
+      const opts = { create: { wires: [['created']] } };
+      const nodes = await load(opts);
+      const built = await builtMsg(nodes);
+      const msg = { _msgid: 'delivered-1', crynux: { ...built.crynux } };
+      const first = nextMessage(nodes.created);
+      nodes.create.receive(structuredClone(msg));
+      const a = (await first).crynux;
+      const nonce = await provider.getTransactionCount(devnet.appAddress, 'pending');
+      await helper.setFlows(flow(opts), 'full', { cfg: { privateKey: devnet.appPrivateKey } });
+      const got = nextMessage(helper.getNode('created'));
+      helper.getNode('c').receive(structuredClone(msg));
+      const b = (await got).crynux;
+      assert.deepEqual([b.taskId, b.txHash], [a.taskId, a.txHash]);
+      assert.equal(await provider.getTransactionCount(devnet.appAddress, 'pending'), nonce, 'nothing was sent');
     } finally {
       provider.destroy();
     }
