@@ -14,7 +14,8 @@ export interface RpcLike {
 
 export type LogMode = 'logs' | 'blocks';
 
-interface RawLog {
+/** A log as JSON-RPC returns it (hex quantities). */
+export interface RawLog {
   address: string;
   topics: string[];
   data: string;

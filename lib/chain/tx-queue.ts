@@ -13,6 +13,7 @@ import { decodeRevertData, DEFAULT_GAS_LIMIT, withRevertHint, type ReceiptLike }
 import type { Logger } from '../client-types';
 import { sleep, throwIfAborted } from '../relay/backoff';
 import { RpcAnswerError, type RpcTransport } from './rpc';
+import type { RawLog } from './logs';
 
 export interface TxQueueOptions {
   rpc: RpcTransport;
@@ -56,15 +57,6 @@ export interface MinedReceipt extends ReceiptLike {
   transactionHash: string;
   blockNumber: number;
   gasUsed: bigint;
-}
-
-interface RawLog {
-  address: string;
-  topics: string[];
-  data: string;
-  blockNumber: string;
-  transactionHash: string;
-  logIndex: string;
 }
 
 interface RawReceipt {
