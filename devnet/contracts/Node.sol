@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.24;
 
+import "./Owned.sol";
+
 interface ITaskCallback {
     function nodeAvailableCallback(address root) external;
 }
 
 /// Devnet node registry with the external interface of the 2024 Node contract
 /// (SPEC §3.2, §7.1). No QoS: selection is pseudo-random, seeded by the task hash.
-contract Node {
+contract Node is CalledByTask {
     // Status codes of getNodeStatus (SPEC §3.2).
     uint256 constant QUIT = 0;
     uint256 constant AVAILABLE = 1;
@@ -27,37 +29,9 @@ contract Node {
     }
 
     event NodeSlashed(address nodeAddress);
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-    address public owner;
-    address public taskContract;
     mapping(address => NodeInfo) private nodes;
     address[] private available;
     mapping(address => uint256) private availablePos; // index + 1
-
-    constructor() {
-        owner = msg.sender;
-        emit OwnershipTransferred(address(0), msg.sender);
-    }
-
-    modifier onlyOwner() {
-        require(msg.sender == owner, "Ownable: caller is not the owner");
-        _;
-    }
-
-    modifier onlyTask() {
-        require(msg.sender == taskContract, "Not called by the task contract");
-        _;
-    }
-
-    function transferOwnership(address newOwner) external onlyOwner {
-        emit OwnershipTransferred(owner, newOwner);
-        owner = newOwner;
-    }
-
-    function updateTaskContractAddress(address t) external onlyOwner {
-        taskContract = t;
-    }
 
     // ---- node operators (SPEC §7.1) ----
 

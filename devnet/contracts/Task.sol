@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.24;
 
+import "./Owned.sol";
 import "./Node.sol";
 import "./TaskQueue.sol";
 
 /// Devnet Task contract: our own code with the external interface of the contract deployed
 /// in 2024 (SPEC §3.2, §3.3) and the behaviour of §3.5–§3.9 and §7.
-contract Task {
+contract Task is Owned {
     struct TaskInfo {
         uint256 id;
         uint256 taskType;
@@ -37,12 +38,10 @@ contract Task {
     event TaskNodeSuccess(uint256 indexed taskId, address nodeAddress, uint256 fee);
     event TaskNodeSlashed(uint256 indexed taskId, address nodeAddress);
     event TaskNodeCancelled(uint256 indexed taskId, address nodeAddress);
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
     bytes32 private constant ERROR_COMMITMENT = bytes32(uint256(1));
     uint256 private constant SCORE_LIMIT = 50; // rewards [10, 9, 6] twice (SPEC §3.8)
 
-    address public owner;
     Node private immutable node;
     TaskQueue private immutable taskQueue;
     uint256 private timeout = 900;
@@ -55,20 +54,8 @@ contract Task {
     mapping(address => uint256) private nodeTasks; // node → task it is still bound to
 
     constructor(address nodeContract, address taskQueueContract) {
-        owner = msg.sender;
         node = Node(nodeContract);
         taskQueue = TaskQueue(taskQueueContract);
-        emit OwnershipTransferred(address(0), msg.sender);
-    }
-
-    modifier onlyOwner() {
-        require(msg.sender == owner, "Ownable: caller is not the owner");
-        _;
-    }
-
-    function transferOwnership(address newOwner) external onlyOwner {
-        emit OwnershipTransferred(owner, newOwner);
-        owner = newOwner;
     }
 
     function updateTimeout(uint256 t) external onlyOwner {

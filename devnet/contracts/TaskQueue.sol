@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.24;
 
+import "./Owned.sol";
+
 /// Devnet task queue with the external interface of the 2024 TaskQueue (SPEC §3.2, §3.5).
 /// It only stores queued tasks; the Task contract holds the fees and decides the order
 /// (highest price first, price 0 never).
-contract TaskQueue {
+contract TaskQueue is CalledByTask {
     struct QueuedTask {
         uint256 id;
         uint256 taskType;
@@ -16,38 +18,10 @@ contract TaskQueue {
         uint256 price;
     }
 
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-    address public owner;
-    address public taskContract;
     uint256 private sizeLimit = 50;
     uint256[] private ids;
     mapping(uint256 => uint256) private pos; // index + 1
     mapping(uint256 => QueuedTask) private tasks;
-
-    constructor() {
-        owner = msg.sender;
-        emit OwnershipTransferred(address(0), msg.sender);
-    }
-
-    modifier onlyOwner() {
-        require(msg.sender == owner, "Ownable: caller is not the owner");
-        _;
-    }
-
-    modifier onlyTask() {
-        require(msg.sender == taskContract, "Not called by the task contract");
-        _;
-    }
-
-    function transferOwnership(address newOwner) external onlyOwner {
-        emit OwnershipTransferred(owner, newOwner);
-        owner = newOwner;
-    }
-
-    function updateTaskContractAddress(address t) external onlyOwner {
-        taskContract = t;
-    }
 
     function updateSizeLimit(uint256 limit) external onlyOwner {
         sizeLimit = limit;
