@@ -89,6 +89,14 @@ describe('the editor in Chromium (demo runtime)', function () {
     if (this.currentTest?.state !== 'failed' || !page) return;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, `failed-${this.currentTest.title.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+    // What the screenshot cannot say, printed where CI logs show it.
+    const state = await page
+      .evaluate(() => ({
+        trays: document.querySelectorAll('.red-ui-tray').length,
+        flagged: Array.from(document.querySelectorAll('.input-error')).map((el: any) => `#${el.id}=${JSON.stringify(el.value)}`),
+      }))
+      .catch((err: Error) => ({ unreadable: err.message }));
+    console.log(`      page state after the failure: ${JSON.stringify(state)}; page errors: ${JSON.stringify(pageErrors)}`);
     // Leave no dialog open for the next test.
     await page
       .evaluate(() => {
@@ -115,10 +123,18 @@ describe('the editor in Chromium (demo runtime)', function () {
     await page.waitForSelector(prefix + button, { state: 'detached' });
   }
 
-  /** Replaces a field's text as typing does: Node-RED validates on keyup/change. */
+  /**
+   * Replaces a field's text as a user does: types it (keyup), then leaves the field (change).
+   * Node-RED validates on either; sending both keeps the check from hanging on one lost event
+   * on a loaded machine. A locator is strict, so a stale second copy of a field (a tray that
+   * did not close) fails here with a clear message instead of as a wait that times out.
+   */
   async function typeInto(selector: string, text: string): Promise<void> {
-    await page.fill(selector, text);
-    await page.press(selector, 'End');
+    const field = page.locator(selector);
+    await field.fill(text);
+    await field.press('End');
+    await field.dispatchEvent('change');
+    assert.equal(await field.inputValue(), text, `${selector} holds what was typed`);
   }
 
   /** The English validation message of a field, from the node's catalog. */
