@@ -8,7 +8,7 @@
  * signer; it is never logged, stored or put into an error.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { getAddress, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { AbortedError, ConfigError, CrynuxError, TimeoutError } from './errors';
 import { normalizePrivateKey } from './protocol';
 import type {
@@ -25,32 +25,9 @@ import { downloadResults } from './relay/download';
 import { MemoryStore } from './tracker/stores';
 import { TaskTracker, type TrackedTask, type TrackedTaskPatch } from './tracker/tracker';
 import { PerKeySerial } from './tracker/per-key';
+import { normalizeOptions } from './client-options';
 
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function address(value: unknown, field: string): string {
-  try {
-    return getAddress(String(value));
-  } catch {
-    throw new ConfigError(`${field} must be a 0x-prefixed 20-byte contract address, got ${JSON.stringify(value)}`);
-  }
-}
-
-function amount(value: unknown, field: string, keyword: string): bigint | typeof keyword {
-  if (value === keyword) return keyword;
-  if (typeof value === 'bigint' && value >= 0n) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  throw new ConfigError(`${field} must be '${keyword}' or a whole number of ${field === 'gasPrice' ? 'wei' : 'gas'}, got ${JSON.stringify(String(value))}`);
-}
-
-function positive(value: unknown, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(`${field} must be a number ≥ ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 /**
  * Whether a failed createTask may have left its transaction on the way to being mined, so the
@@ -76,7 +53,7 @@ export class CrynuxClient extends EventEmitter {
   private readonly opts: CrynuxClientOptions;
   private readonly closing = new AbortController();
   private starting: Promise<void> | undefined;
-  private parts: { queue: TransactionQueue; contract: TaskContract; watcher: BlockWatcher; chainId: number } | undefined;
+  private parts: { queue: TransactionQueue; contract: TaskContract; watcher: BlockWatcher; chainId: number; genesisHash?: string } | undefined;
   private lastHealth = '';
   private ethersProvider: FailoverJsonRpcProvider | undefined;
   private watcherError: string | undefined;
@@ -95,18 +72,10 @@ export class CrynuxClient extends EventEmitter {
     }
     this.wallet = new Wallet(key);
     this.address = this.wallet.address;
-    this.taskAddress = address(options.taskAddress, 'taskAddress');
-    const taskQueueAddress = options.taskQueueAddress ? address(options.taskQueueAddress, 'taskQueueAddress') : undefined;
-    const gasPrice = amount(options.gasPrice ?? 'auto', 'gasPrice', 'auto') as 'auto' | bigint;
-    const gasLimit = amount(options.gasLimit ?? 5_000_000n, 'gasLimit', 'estimate') as 'estimate' | bigint;
-    const confirmations = positive(options.confirmations, 'confirmations', 1, 0);
-    if (!Number.isInteger(confirmations)) throw new ConfigError(`confirmations must be a whole number, got ${confirmations}`);
-    const pollIntervalMs = positive(options.pollIntervalMs, 'pollIntervalMs', 2000, 10);
-    const maxLogRange = Math.floor(positive(options.maxLogRange, 'maxLogRange', 500, 1));
-    const requestTimeoutMs = options.requestTimeoutMs === undefined ? undefined : positive(options.requestTimeoutMs, 'requestTimeoutMs', 0, 1);
+    const { opts, taskAddress, requestTimeoutMs } = normalizeOptions(options);
+    this.taskAddress = taskAddress;
+    this.opts = opts;
     this.log = options.logger ?? SILENT;
-    // Never keep the key in our own options copy.
-    this.opts = { ...options, privateKey: '', taskQueueAddress, gasPrice, gasLimit, confirmations, pollIntervalMs, maxLogRange };
     this.rpc = new RpcTransport({ urls: options.rpcUrls, chainId: options.chainId, timeoutMs: requestTimeoutMs });
     this.relay = new RelayClient({ relayUrl: options.relayUrl, privateKey: key, requestTimeoutMs, logger: this.log });
     this.tracker = new TaskTracker(options.store ?? new MemoryStore(), {
@@ -121,8 +90,8 @@ export class CrynuxClient extends EventEmitter {
   }
 
   /**
-   * Connects: checks the chain id of the RPC, then resumes watching the tracked tasks of a
-   * previous run. Safe to call repeatedly; a failed start can be retried.
+   * Connects: checks the chain id of the RPC and reads its genesis hash, then resumes watching
+   * the tracked tasks a previous run recorded on this chain. Safe to call repeatedly; a failed start can be retried.
    */
   start(): Promise<void> {
     if (this.closing.signal.aborted) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
@@ -135,8 +104,13 @@ export class CrynuxClient extends EventEmitter {
 
   private async doStart(): Promise<void> {
     const chainId = await this.rpc.connect();
-    this.tracker.setChainId(chainId);
+    const genesisHash = await this.rpc.genesisHash();
+    this.tracker.setChain(chainId, genesisHash);
     const tracked = await this.tracker.list();
+    const elsewhere = await this.tracker.otherChainCount();
+    if (elsewhere > 0) {
+      this.log.warn(`${elsewhere} tracked job(s) in the store were recorded on another chain with chain id ${chainId} (a reset devnet or network): they are kept but not resumed here`);
+    }
     if (this.closing.signal.aborted) throw new CrynuxError('CLOSED', 'The client was closed while starting');
     const o = this.opts;
     const queue = new TransactionQueue({
@@ -155,7 +129,7 @@ export class CrynuxClient extends EventEmitter {
     watcher.on('mode', () => this.emitHealth());
     watcher.on('poll-error', (m: string) => ((this.watcherError = m), this.emitHealth()));
     watcher.on('poll-ok', () => ((this.watcherError = undefined), this.emitHealth()));
-    this.parts = { queue, contract, watcher, chainId };
+    this.parts = { queue, contract, watcher, chainId, genesisHash };
     for (const rec of tracked) {
       if (!rec.taskId || rec.createdBlock === undefined) continue;
       watcher.watch(BigInt(rec.taskId), {
@@ -361,9 +335,23 @@ export class CrynuxClient extends EventEmitter {
 
   // ---- crash-safety records ----
 
-  /** Records of tracked jobs (see CreateTaskOptions.track), e.g. to resume after a restart. */
-  listTracked(): Promise<TrackedTask[]> {
+  /**
+   * Records of tracked jobs (see CreateTaskOptions.track) on the connected chain, e.g. to
+   * resume after a restart. Connects first: records of another chain are not listed.
+   */
+  async listTracked(): Promise<TrackedTask[]> {
+    await this.start();
     return this.tracker.list();
+  }
+
+  /**
+   * Which chain this client is on: its id and the hash of its block 0 (undefined when the node
+   * does not serve it). Store it beside anything kept across restarts that names a task id:
+   * ids start from 1 again on a reset chain with the same id.
+   */
+  async chain(): Promise<{ chainId: number; genesisHash?: string }> {
+    const { chainId, genesisHash } = await this.ready();
+    return { chainId, genesisHash };
   }
 
   updateTracked(key: string, patch: Pick<TrackedTaskPatch, 'snapshot' | 'stage'>): Promise<TrackedTask> {

@@ -88,9 +88,17 @@ function installExitHook(): void {
   });
 }
 
+/** Genesis timestamp of the last chain this process started (see startAnvil). */
+let lastGenesisTimestamp = 0;
+
 export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilHandle> {
   const chainId = opts.chainId ?? 10000;
-  const args = ['--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--base-fee', '0'];
+  // Every devnet has the same chain id and contract addresses; only its genesis block tells
+  // one from the next (clients scope saved state to its hash). The hash covers the genesis
+  // timestamp, so two chains started in the same second would look alike: never reuse one.
+  const genesisTimestamp = Math.max(Math.floor(Date.now() / 1000), lastGenesisTimestamp + 1);
+  lastGenesisTimestamp = genesisTimestamp;
+  const args = ['--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--base-fee', '0', '--timestamp', String(genesisTimestamp)];
   if (opts.blockTime !== undefined) {
     if (!(opts.blockTime > 0)) throw new Error(`startAnvil: blockTime must be a positive number of seconds, got ${opts.blockTime}`);
     args.push('--block-time', String(opts.blockTime));

@@ -127,6 +127,23 @@ export class RpcTransport extends EventEmitter {
     return Number(id);
   }
 
+  /**
+   * Hash of block 0: what tells a chain from a reset of it with the same chain id. Undefined
+   * when the node refuses or lacks the block (some pruned or proxied endpoints); an
+   * unreachable node throws, as connect() does.
+   */
+  async genesisHash(): Promise<string | undefined> {
+    let block: { hash?: unknown } | null;
+    try {
+      block = await this.request<{ hash?: unknown } | null>('eth_getBlockByNumber', ['0x0', false]);
+    } catch (err) {
+      if (err instanceof RpcAnswerError) return undefined;
+      throw err;
+    }
+    const hash = block?.hash;
+    return typeof hash === 'string' && /^0x[0-9a-fA-F]{64}$/.test(hash) ? hash.toLowerCase() : undefined;
+  }
+
   /** One JSON-RPC call with failover; throws RpcAnswerError for a node's error answer. */
   async request<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
     const problems: string[] = [];

@@ -30,9 +30,11 @@ export interface TrackedTask {
   abortedAfterSuccess?: string;
   /** ISO time of the last change. */
   updatedAt: string;
+  /** Hash of block 0 of the chain the job was recorded on (see TaskTracker.setChain). */
+  genesisHash?: string;
 }
 
-export type TrackedTaskPatch = Partial<Omit<TrackedTask, 'key' | 'updatedAt'>>;
+export type TrackedTaskPatch = Partial<Omit<TrackedTask, 'key' | 'updatedAt' | 'genesisHash'>>;
 
 export interface TaskTrackerOptions {
   /** Prefix of the store keys. Default "crynux". */
@@ -45,6 +47,7 @@ export interface TaskTrackerOptions {
 interface StoredCursor extends CursorState {
   chainId?: number;
   taskAddress?: string;
+  genesisHash?: string;
 }
 
 function jsonSafe(value: unknown, path: string): unknown {
@@ -70,9 +73,30 @@ export class TaskTracker {
     this.cursorKey = `${ns}_cursor`;
   }
 
-  /** Scopes the cursor to the chain actually connected (when no chainId was configured). */
-  setChainId(chainId: number): void {
+  /** Hash of block 0 of the connected chain, once known. */
+  private genesisHash: string | undefined;
+
+  /**
+   * Scopes records and cursor to the chain actually connected. The chain id alone cannot tell
+   * a chain from its reset (a devnet restarted, a testnet relaunched: same id, same contract
+   * addresses, task ids from 1 again), so records carry the genesis block hash: those of
+   * another chain are left in the store untouched and invisible here, never resumed, matched
+   * with a task id or given its events.
+   */
+  setChain(chainId: number, genesisHash?: string): void {
     this.opts.chainId ??= chainId;
+    this.genesisHash = genesisHash?.toLowerCase();
+  }
+
+  /** Recorded on this chain, or before the chain was known (older records). */
+  private mine(rec: TrackedTask | undefined): rec is TrackedTask {
+    return !!rec && (!this.genesisHash || !rec.genesisHash || rec.genesisHash === this.genesisHash);
+  }
+
+  /** How many records belong to another chain (they are kept, and ignored). */
+  async otherChainCount(): Promise<number> {
+    const all = await this.serial(() => this.all());
+    return Object.values(all).filter((rec) => !this.mine(rec)).length;
   }
 
   /**
@@ -102,11 +126,12 @@ export class TaskTracker {
   }
 
   async list(): Promise<TrackedTask[]> {
-    return Object.values(await this.serial(() => this.all()));
+    return Object.values(await this.serial(() => this.all())).filter((rec) => this.mine(rec));
   }
 
   async get(key: string): Promise<TrackedTask | undefined> {
-    return (await this.serial(() => this.all()))[key];
+    const rec = (await this.serial(() => this.all()))[key];
+    return this.mine(rec) ? rec : undefined;
   }
 
   async byTaskId(taskId: string): Promise<TrackedTask | undefined> {
@@ -120,7 +145,10 @@ export class TaskTracker {
     this.refuseClosed(key, 'updated');
     return this.serial(async () => {
       const all = await this.all();
-      const rec: TrackedTask = { ...all[key], ...safe, key, updatedAt: new Date().toISOString() };
+      // A record of another chain under the same key is replaced, not merged into.
+      const prior = this.mine(all[key]) ? { genesisHash: this.genesisHash, ...all[key] } : { genesisHash: this.genesisHash };
+      const rec: TrackedTask = { ...prior, ...safe, key, updatedAt: new Date().toISOString() };
+      if (rec.genesisHash === undefined) delete rec.genesisHash;
       all[key] = rec;
       await this.store.set(this.tasksKey, all);
       return rec;
@@ -135,7 +163,8 @@ export class TaskTracker {
       const all = await this.all();
       let changed = false;
       for (const rec of Object.values(all)) {
-        if (rec.taskId !== taskId) continue;
+        // Task ids restart from 1 on a reset chain: only this chain's record gets the event.
+        if (rec.taskId !== taskId || !this.mine(rec)) continue;
         Object.assign(rec, jsonSafe(update, 'update'), { updatedAt: new Date().toISOString() });
         changed = true;
       }
@@ -147,7 +176,7 @@ export class TaskTracker {
     this.refuseClosed(key, 'removed');
     return this.serial(async () => {
       const all = await this.all();
-      if (!(key in all)) return;
+      if (!this.mine(all[key])) return;
       delete all[key];
       await this.store.set(this.tasksKey, all);
     });
@@ -161,11 +190,12 @@ export class TaskTracker {
         if (!v || typeof v.block !== 'number' || !Array.isArray(v.covered)) return undefined;
         if (this.opts.chainId !== undefined && v.chainId !== this.opts.chainId) return undefined;
         if (this.opts.taskAddress && v.taskAddress?.toLowerCase() !== this.opts.taskAddress.toLowerCase()) return undefined;
+        if (this.genesisHash && v.genesisHash && v.genesisHash !== this.genesisHash) return undefined;
         return { block: v.block, covered: v.covered.map(String) };
       },
       save: async (state) => {
         if (this.closed) return; // the successor rescans from the cursor saved before
-        const stored: StoredCursor = { ...state, chainId: this.opts.chainId, taskAddress: this.opts.taskAddress };
+        const stored: StoredCursor = { ...state, chainId: this.opts.chainId, taskAddress: this.opts.taskAddress, genesisHash: this.genesisHash };
         await this.store.set(this.cursorKey, stored);
       },
     };

@@ -70,4 +70,65 @@ describe('TaskTracker', () => {
     assert.equal(await new TaskTracker(store, { chainId: 1, taskAddress: '0xaa' }).cursorStore().load(), undefined);
     assert.equal(await new TaskTracker(store, { chainId: 10000, taskAddress: '0xbb' }).cursorStore().load(), undefined);
   });
+
+  describe('scoped to the chain by its genesis hash (a reset chain keeps its id and addresses)', () => {
+    const A = '0x' + 'a1'.repeat(32);
+    const B = '0x' + 'b2'.repeat(32);
+    const onChain = (store: MemoryStore, genesis?: string) => {
+      const t = new TaskTracker(store, { chainId: 10000, taskAddress: '0xaa' });
+      t.setChain(10000, genesis);
+      return t;
+    };
+
+    it('records made on one chain are invisible on another, and come back on the first', async () => {
+      const store = new MemoryStore();
+      const a = onChain(store, A);
+      await a.put('job', { txHash: '0x01', taskId: '1', createdBlock: 5 });
+      const b = onChain(store, B);
+      assert.deepEqual(await b.list(), []);
+      assert.equal(await b.get('job'), undefined);
+      assert.equal(await b.byTaskId('1'), undefined);
+      assert.equal(await b.otherChainCount(), 1);
+      assert.equal((await onChain(store, A).get('job'))?.txHash, '0x01', 'kept for its own chain');
+    });
+
+    it('an event of task 1 on the new chain is not written into the old chain\'s task 1', async () => {
+      const store = new MemoryStore();
+      await onChain(store, A).put('old', { taskId: '1', createdBlock: 5 });
+      const b = onChain(store, B);
+      await b.put('new', { taskId: '1', createdBlock: 2 });
+      await b.recordEvent('1', { outcome: { status: 'success', taskId: '1', result: '0x', resultNode: '0x', blockNumber: 3, txHash: '0x02' } });
+      assert.equal((await b.get('new'))?.outcome?.status, 'success');
+      assert.equal((await onChain(store, A).get('old'))?.outcome, undefined);
+    });
+
+    it('removing or reusing a key on one chain leaves the other chain\'s record alone', async () => {
+      const store = new MemoryStore();
+      await onChain(store, A).put('job', { txHash: '0x01', snapshot: { n: 1 } });
+      const b = onChain(store, B);
+      await b.remove('job');
+      assert.equal((await onChain(store, A).get('job'))?.txHash, '0x01');
+      await b.put('job', { stage: 'creating' });
+      const fresh = await b.get('job');
+      assert.deepEqual([fresh?.txHash, fresh?.snapshot, fresh?.genesisHash], [undefined, undefined, B], 'replaced, not merged');
+    });
+
+    it('a record from before the chain was known is adopted by the chain it is next written on', async () => {
+      const store = new MemoryStore();
+      await new TaskTracker(store).put('job', { txHash: '0x01' });
+      const a = onChain(store, A);
+      assert.equal((await a.get('job'))?.txHash, '0x01', 'visible: it names no chain');
+      await a.put('job', { taskId: '3' });
+      assert.equal((await a.get('job'))?.genesisHash, A);
+      assert.equal(await onChain(store, B).get('job'), undefined);
+    });
+
+    it('the saved cursor is not used on another genesis', async () => {
+      const store = new MemoryStore();
+      await onChain(store, A).cursorStore().save({ block: 99, covered: ['1'] });
+      assert.equal(await onChain(store, B).cursorStore().load(), undefined);
+      assert.deepEqual(await onChain(store, A).cursorStore().load(), { block: 99, covered: ['1'] });
+      assert.deepEqual(await onChain(store, undefined).cursorStore().load(), { block: 99, covered: ['1'] }, 'an RPC that does not serve block 0 falls back to chain id and address');
+    });
+  });
 });
