@@ -114,12 +114,16 @@ export = function (RED: NodeAPI) {
       }
     }
 
+    /**
+     * Drops this node's records older than a day that can no longer matter: delivered jobs, and
+     * jobs that never got as far as a signed transaction (the hash is stored before any
+     * broadcast, so no hash means nothing was ever sent, e.g. a call ended by a redeploy).
+     */
     async function forgetOldJobs(client: CrynuxClient): Promise<void> {
       const cutoff = Date.now() - KEEP_DELIVERED_MS;
       for (const rec of await client.listTracked().catch(() => [])) {
-        if (rec.key.startsWith(`create:${node.id}:`) && rec.stage === DELIVERED && Date.parse(rec.updatedAt) < cutoff) {
-          await client.untrack(rec.key).catch(() => undefined);
-        }
+        if (!rec.key.startsWith(`create:${node.id}:`) || !(Date.parse(rec.updatedAt) < cutoff)) continue;
+        if (rec.stage === DELIVERED || (!rec.txHash && !rec.taskId)) await client.untrack(rec.key).catch(() => undefined);
       }
     }
 
