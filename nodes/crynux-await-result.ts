@@ -22,6 +22,7 @@ import {
   showConfigProblem,
   reviveMsg,
   snapshotMsg,
+  timeoutFor,
   type CrynuxMsg,
   type Node,
   type NodeAPI,
@@ -71,7 +72,8 @@ export = function (RED: NodeAPI) {
 
     const run = handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
       // A resumed msg stays stored when this throws: fixing the setting and redeploying resumes it.
-      const timeoutMs = timeoutSetting();
+      // msg.timeout sets the deadline of a msg being accepted; a resumed msg keeps its stored one.
+      const timeoutMs = resumed.has(msg) ? timeoutSetting() : timeoutFor(msg, timeoutSetting());
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       const fromBlock = optionalField<number>(msg, 'blockNumber');

@@ -19,6 +19,7 @@ import {
   requireField,
   setCrynux,
   showConfigProblem,
+  timeoutFor,
   type CrynuxMsg,
   type Node,
   type NodeAPI,
@@ -84,7 +85,8 @@ export = function (RED: NodeAPI) {
     });
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
-      const { timeoutMs, parallel, maxBytes } = limits();
+      const { timeoutMs: settingMs, parallel, maxBytes } = limits();
+      const timeoutMs = timeoutFor(msg, settingMs);
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       const taskType = requireField<0 | 1>(msg, 'taskType', 'crynux-build-task');

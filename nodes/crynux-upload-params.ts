@@ -14,6 +14,7 @@ import {
   requireField,
   setCrynux,
   showConfigProblem,
+  timeoutFor,
   type CrynuxMsg,
   type Node,
   type NodeAPI,
@@ -38,7 +39,7 @@ export = function (RED: NodeAPI) {
     const timeoutSetting = deploySetting(() => parseSeconds(settings.timeout, 'Setting "timeout"', DEFAULT_TIMEOUT_S), status, node);
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal }) => {
-      const timeoutMs = timeoutSetting();
+      const timeoutMs = timeoutFor(msg, timeoutSetting());
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       // Never re-serialised: these bytes were hashed for createTask (SPEC §6.1, §8 trap 18).

@@ -31,7 +31,8 @@
  * `crynux-thing.status.doing`); shared ones via `sharedKey('status.done')`.
  * A constructor can call `showConfigProblem(RED, config.crynux, status)` for a red ring at deploy.
  * `msg.crynux` reads go through requireField/optionalField (checked, errors name the field);
- * dialog text through parseCnx/parseWhole/parseSeconds. `contextStore` + `carryOverFor` give
+ * dialog text through parseCnx/parseWhole/parseSeconds; a timeout setting through
+ * `timeoutFor(msg, settingMs)`, so `msg.timeout` can override it. `contextStore` + `carryOverFor` give
  * a KeyValueStore over node context that also survives a redeploy without a context store.
  */
 export * from './red-types';

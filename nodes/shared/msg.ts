@@ -5,6 +5,7 @@
  */
 import { TaskArgsError } from '../../lib/errors';
 import type { NodeMessage } from './red-types';
+import { SECONDS_EXPECTED, secondsToMs } from './values';
 
 export interface CrynuxFields {
   // build-task
@@ -91,6 +92,7 @@ function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number') return String(v); // JSON would say null for NaN and Infinity
   try {
     const s = JSON.stringify(v);
     return s === undefined ? typeof v : s.length > 40 ? `${s.slice(0, 40)}…` : s;
@@ -137,4 +139,21 @@ function checkField<T>(name: string, v: unknown): T {
 export function setCrynux<M extends NodeMessage>(msg: M, fields: Partial<CrynuxFields>): M {
   Object.assign(crynuxOf(msg), fields);
   return msg;
+}
+
+/**
+ * The timeout for this msg in ms: `msg.timeout` (seconds, a number or numeric string) when
+ * set, else the node's setting, as core's http request node does with msg.requestTimeout.
+ * A top-level property, not under msg.crynux: it is the user's input, not a step's output.
+ */
+export function timeoutFor(msg: NodeMessage, settingMs: number): number {
+  const v = msg.timeout;
+  if (v === undefined || v === null) return settingMs;
+  const ms = secondsToMs(v);
+  if (ms === undefined) {
+    throw new TaskArgsError(`msg.timeout must be ${SECONDS_EXPECTED}, got ${describe(v)}`, [
+      { path: 'msg.timeout', message: `must be ${SECONDS_EXPECTED}` },
+    ]);
+  }
+  return ms;
 }

@@ -36,14 +36,21 @@ export function parseWhole(text: unknown, field: string, min: number, max: numbe
 /** Longest timer Node.js keeps: a longer setTimeout fires after 1 ms instead (~24.8 days). */
 export const MAX_SECONDS = Math.floor(0x7fffffff / 1000);
 
+/** What a timeout in seconds must be, for settings and msg overrides alike. */
+export const SECONDS_EXPECTED = `a number of seconds greater than 0 and at most ${MAX_SECONDS} (24 days)`;
+
+/** Seconds (a number or numeric text) → milliseconds; undefined unless `> 0` and at most MAX_SECONDS. */
+export function secondsToMs(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v.trim()) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= MAX_SECONDS ? Math.max(1, Math.round(n * 1000)) : undefined;
+}
+
 /** Seconds (as typed in a dialog) → milliseconds; `> 0` and at most MAX_SECONDS. */
 export function parseSeconds(text: unknown, field: string, fallbackSeconds: number): number {
   if (text === '' || text === undefined || text === null) return fallbackSeconds * 1000;
-  const n = typeof text === 'number' ? text : typeof text === 'string' ? Number(text.trim()) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_SECONDS) {
-    throw new ConfigError(`${field} must be a number of seconds greater than 0 and at most ${MAX_SECONDS} (24 days)`);
-  }
-  return Math.round(n * 1000);
+  const ms = secondsToMs(text);
+  if (ms === undefined) throw new ConfigError(`${field} must be ${SECONDS_EXPECTED}`);
+  return ms;
 }
 
 /**
