@@ -10,53 +10,31 @@
  *   handed to `onRecord` (persistence), and is saved with the ids it covers, so a restart
  *   resumes from it without missing or re-scanning anything (ARCHITECTURE "Crash safety").
  * - The loop runs only while some task is pending; close() clears every timer.
+ *
+ * This file is the loop and the cursor. What one task's entry knows and the §3.8 rules are in
+ * watcher-entry, how callers wait (timeouts, abort signals) in watcher-waits, and
+ * cancelOnTimeout (§3.9) in watcher-cancel.
  */
 import { EventEmitter } from 'node:events';
-import { CrynuxError, TimeoutError } from '../errors';
-import { ABORT_REASONS, decodeTaskLog, TASK_EVENT_TOPICS, type LogLike } from '../protocol';
+import { CrynuxError } from '../errors';
+import { decodeTaskLog, TASK_EVENT_TOPICS, type LogLike } from '../protocol';
 import type { TaskOutcome, WaitOptions } from '../client-types';
-import { abortReasonError, timerDelay } from '../relay/backoff';
-import { seconds } from '../fetch-error';
 import { TaskLogSource } from './logs';
 import type { ChainTaskState } from './task-contract';
 import type { BlockWatcherOptions, CursorState, TaskRecordUpdate, UploadedEvent } from './watcher-types';
+import { applyEvent, isActive, isFinal, newEntry, pruneEntries, recordOf, type Entry } from './watcher-entry';
+import { failAllWaiters, outcomeWait, settleWaiters, uploadWait, type WaitHost } from './watcher-waits';
+import { startCancels } from './watcher-cancel';
 
 export type { UploadedEvent, TaskRecordUpdate, CursorState, CursorStore, CancelResult, BlockWatcherOptions } from './watcher-types';
-
-interface Waiter<T> {
-  ok: (value: T) => void;
-  fail: (err: Error) => void;
-}
-
-interface Entry {
-  id: bigint;
-  /** A scan from this block is still owed to this task. */
-  needsFrom?: number;
-  /** Waiting for the status check that replaces a missing fromBlock. */
-  resolving?: boolean;
-  outcome?: TaskOutcome;
-  uploaded?: UploadedEvent;
-  abortedAfterSuccess?: string;
-  outcomeWaiters: Set<Waiter<TaskOutcome>>;
-  uploadWaiters: Set<Waiter<UploadedEvent>>;
-  /** Waiters whose timeout asked for a cancel once the deadline passes. */
-  cancelWaiters: Set<Waiter<TaskOutcome>>;
-  cancelling?: boolean;
-  tracked: boolean;
-  lingerUntil?: number;
-}
+export { taskAbortedError } from './watcher-waits';
 
 const WATCHED_TOPICS = [TASK_EVENT_TOPICS.TaskSuccess, TASK_EVENT_TOPICS.TaskAborted, TASK_EVENT_TOPICS.TaskResultUploaded];
-
-export function taskAbortedError(id: bigint, reason: string): CrynuxError {
-  return new CrynuxError('TASK_ABORTED', `Task ${id} was aborted (${reason}); its results will never be uploaded`);
-}
 
 /** How long close() waits for a poll in progress. */
 const CLOSE_WAIT_MS = 2000;
 
 /** Emits `poll-error` (message), `poll-ok`, `pending` (count) and `mode` ('logs' | 'blocks'). */
-
 export class BlockWatcher extends EventEmitter {
   private readonly o: Required<Omit<BlockWatcherOptions, 'cursorStore' | 'taskState' | 'cancelIfDue' | 'onRecord' | 'logger'>> &
     BlockWatcherOptions;
@@ -74,6 +52,8 @@ export class BlockWatcher extends EventEmitter {
   private lastPending = 0;
   private failing = false;
   private modeReported = false;
+  /** What the waits in watcher-waits need from the loop. */
+  private readonly host: WaitHost;
 
   constructor(opts: BlockWatcherOptions) {
     super();
@@ -87,6 +67,7 @@ export class BlockWatcher extends EventEmitter {
       lingerMs: opts.lingerMs ?? 10 * 60_000,
     };
     this.source = new TaskLogSource(opts.rpc, opts.taskAddress, WATCHED_TOPICS, this.o.maxLogRange, opts.logger);
+    this.host = { emitPending: () => this.emitPending(), kick: (now) => this.kick(now), canCancel: !!opts.cancelIfDue };
   }
 
   /** Last block fully processed. */
@@ -101,7 +82,7 @@ export class BlockWatcher extends EventEmitter {
 
   get pendingCount(): number {
     let n = 0;
-    for (const e of this.entries.values()) if (this.isActive(e)) n++;
+    for (const e of this.entries.values()) if (isActive(e)) n++;
     return n;
   }
 
@@ -121,76 +102,19 @@ export class BlockWatcher extends EventEmitter {
   /** What is known so far about a task, without waiting. */
   known(taskId: bigint): TaskRecordUpdate | undefined {
     const e = this.entries.get(taskId.toString());
-    return e && { outcome: e.outcome, uploaded: e.uploaded, abortedAfterSuccess: e.abortedAfterSuccess };
+    return e && recordOf(e);
   }
 
+  /** The first terminal event (SPEC §3.8); see watcher-waits for timeouts and cancelOnTimeout. */
   waitForOutcome(taskId: bigint, opts: WaitOptions = {}): Promise<TaskOutcome> {
     if (this.closed) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
-    const e = this.entry(taskId, { fromBlock: opts.fromBlock });
-    if (e.outcome) return Promise.resolve(e.outcome);
-    return new Promise<TaskOutcome>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const cleanup = () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        e.outcomeWaiters.delete(waiter);
-        e.cancelWaiters.delete(waiter);
-        this.emitPending();
-      };
-      const waiter: Waiter<TaskOutcome> = {
-        ok: (o) => (cleanup(), resolve(o)),
-        fail: (err) => (cleanup(), reject(err)),
-      };
-      const onAbort = () => waiter.fail(abortReasonError(opts.signal));
-      if (opts.signal?.aborted) return reject(abortReasonError(opts.signal));
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      e.outcomeWaiters.add(waiter);
-      if (opts.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          if (!opts.cancelOnTimeout || !this.o.cancelIfDue) {
-            waiter.ok({ status: 'aborted', taskId: taskId.toString(), abortReason: 'timeout' });
-            return;
-          }
-          // Keep waiting for a real outcome until the contract lets us cancel (SPEC §3.9).
-          e.cancelWaiters.add(waiter);
-          this.kick(true);
-        }, timerDelay(opts.timeoutMs));
-      }
-      this.kick();
-    });
+    return outcomeWait(this.entry(taskId, { fromBlock: opts.fromBlock }), opts, this.host);
   }
 
   /** Resolves on TaskResultUploaded; rejects once the task is known to be aborted. */
   waitForUploaded(taskId: bigint, opts: { timeoutMs?: number; signal?: AbortSignal; fromBlock?: number } = {}): Promise<UploadedEvent> {
     if (this.closed) return Promise.reject(new CrynuxError('CLOSED', 'The client is closed'));
-    const e = this.entry(taskId, { fromBlock: opts.fromBlock });
-    if (e.uploaded) return Promise.resolve(e.uploaded);
-    const aborted = e.abortedAfterSuccess ?? (e.outcome?.status === 'aborted' ? e.outcome.abortReason : undefined);
-    if (aborted !== undefined) return Promise.reject(taskAbortedError(taskId, aborted));
-    return new Promise<UploadedEvent>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const cleanup = () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        e.uploadWaiters.delete(waiter);
-        this.emitPending();
-      };
-      const waiter: Waiter<UploadedEvent> = {
-        ok: (u) => (cleanup(), resolve(u)),
-        fail: (err) => (cleanup(), reject(err)),
-      };
-      const onAbort = () => waiter.fail(abortReasonError(opts.signal));
-      if (opts.signal?.aborted) return reject(abortReasonError(opts.signal));
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      e.uploadWaiters.add(waiter);
-      if (opts.timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => waiter.fail(new TimeoutError(`Task ${taskId}: the GPU node did not upload the results within ${seconds(opts.timeoutMs!)}`)),
-          timerDelay(opts.timeoutMs),
-        );
-      }
-      this.kick();
-    });
+    return uploadWait(this.entry(taskId, { fromBlock: opts.fromBlock }), opts, this.host);
   }
 
   /**
@@ -201,10 +125,7 @@ export class BlockWatcher extends EventEmitter {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const err = new CrynuxError('CLOSED', 'The client was closed while waiting');
-    for (const e of this.entries.values()) {
-      for (const w of [...e.uploadWaiters, ...e.outcomeWaiters]) w.fail(err);
-    }
+    failAllWaiters(this.entries.values(), new CrynuxError('CLOSED', 'The client was closed while waiting'));
     if (!this.current) return Promise.resolve();
     // Bounded: a poll stuck on an unanswering RPC must not hold up a redeploy.
     let timer: NodeJS.Timeout | undefined;
@@ -218,10 +139,9 @@ export class BlockWatcher extends EventEmitter {
     const key = id.toString();
     let e = this.entries.get(key);
     if (!e) {
-      e = { id, outcomeWaiters: new Set(), uploadWaiters: new Set(), cancelWaiters: new Set(), tracked: false };
-      Object.assign(e, opts.known ?? {});
+      e = newEntry(id, opts.known);
       // Prune before inserting: the new entry has no waiter attached yet and would look idle.
-      this.prune();
+      pruneEntries(this.entries);
       this.entries.set(key, e);
       if (opts.fromBlock === undefined) e.resolving = true;
       else if (!Number.isSafeInteger(opts.fromBlock) || opts.fromBlock < 0) {
@@ -236,25 +156,6 @@ export class BlockWatcher extends EventEmitter {
     }
     if (opts.tracked) e.tracked = true;
     return e;
-  }
-
-  private isFinal(e: Entry): boolean {
-    return e.outcome?.status === 'aborted' || e.uploaded !== undefined || e.abortedAfterSuccess !== undefined;
-  }
-
-  private isActive(e: Entry): boolean {
-    if (this.isFinal(e)) return false;
-    if (e.uploadWaiters.size > 0) return true;
-    if (!e.outcome && e.outcomeWaiters.size > 0) return true;
-    return e.tracked || (e.lingerUntil !== undefined && e.lingerUntil > Date.now());
-  }
-
-  private prune(): void {
-    if (this.entries.size <= 2000) return;
-    for (const [k, e] of this.entries) {
-      if (this.entries.size <= 1500) break;
-      if (!this.isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
-    }
   }
 
   private emitPending(): void {
@@ -312,7 +213,7 @@ export class BlockWatcher extends EventEmitter {
     if (this.pendingCount === 0) {
       // Idle: forget the position so a later task starts from its own block, not from here.
       this.cursorValue = undefined;
-      for (const [k, e] of this.entries) if (!this.isFinal(e) && !this.isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
+      for (const [k, e] of this.entries) if (!isFinal(e) && !isActive(e) && e.outcomeWaiters.size === 0) this.entries.delete(k);
       return;
     }
     this.timer = setTimeout(() => void this.startRun(), more ? 0 : this.o.pollIntervalMs);
@@ -342,7 +243,7 @@ export class BlockWatcher extends EventEmitter {
 
     let from = this.cursorValue === undefined ? undefined : this.cursorValue + 1;
     for (const e of this.entries.values()) {
-      if (e.needsFrom !== undefined && this.isActive(e)) from = from === undefined ? e.needsFrom : Math.min(from, e.needsFrom);
+      if (e.needsFrom !== undefined && isActive(e)) from = from === undefined ? e.needsFrom : Math.min(from, e.needsFrom);
     }
     let a = from ?? safe + 1;
     for (let ranges = 0; a <= safe && ranges < this.o.maxRangesPerTick; ranges++) {
@@ -356,7 +257,7 @@ export class BlockWatcher extends EventEmitter {
     }
     if (this.cursorValue === undefined) this.cursorValue = a - 1;
     await this.saveCursor();
-    this.startCancels();
+    startCancels(this.entries.values(), this.o.cancelIfDue, this.o.logger);
     return a <= safe;
   }
 
@@ -376,76 +277,24 @@ export class BlockWatcher extends EventEmitter {
       const e = this.entries.get(ev.taskId.toString());
       if (!e) continue;
       const where = { blockNumber: log.blockNumber ?? 0, txHash: log.transactionHash ?? '' };
-      if (ev.name === 'TaskSuccess' && !e.outcome) {
-        e.outcome = { status: 'success', taskId: e.id.toString(), result: ev.result, resultNode: ev.resultNode, ...where };
-        if (!e.tracked) e.lingerUntil = Date.now() + this.o.lingerMs;
-      } else if (ev.name === 'TaskAborted' && !e.outcome) {
-        e.outcome = { status: 'aborted', taskId: e.id.toString(), abortReason: ev.reason, ...where };
-      } else if (ev.name === 'TaskAborted' && e.outcome?.status === 'success' && !e.uploaded && e.abortedAfterSuccess === undefined) {
-        e.abortedAfterSuccess = ev.reason;
-      } else if (ev.name === 'TaskResultUploaded' && !e.uploaded) {
-        e.uploaded = where;
-      } else continue;
-      changed.set(e, { outcome: e.outcome, uploaded: e.uploaded, abortedAfterSuccess: e.abortedAfterSuccess });
+      if (applyEvent(e, ev, where, this.o.lingerMs)) changed.set(e, recordOf(e));
     }
     for (const [e, update] of changed) {
       if (e.tracked && this.o.onRecord) await this.o.onRecord(e.id.toString(), update);
-      this.notify(e);
+      settleWaiters(e);
     }
-  }
-
-  private notify(e: Entry): void {
-    // Our own cancelTask's "Task Cancelled" goes to its waiters as 'timeout' + cancelTxHash once it returns.
-    const ownCancel = e.cancelling && e.outcome?.status === 'aborted' && e.outcome.abortReason === ABORT_REASONS.CANCELLED;
-    if (e.outcome) for (const w of [...e.outcomeWaiters]) if (!(ownCancel && e.cancelWaiters.has(w))) w.ok(e.outcome);
-    if (e.uploaded) for (const w of [...e.uploadWaiters]) w.ok(e.uploaded);
-    const aborted = e.abortedAfterSuccess ?? (e.outcome?.status === 'aborted' ? e.outcome.abortReason : undefined);
-    if (aborted !== undefined && !e.uploaded) for (const w of [...e.uploadWaiters]) w.fail(taskAbortedError(e.id, aborted));
   }
 
   private async saveCursor(): Promise<void> {
     if (!this.o.cursorStore || this.cursorValue === undefined) return;
     const covered: string[] = [];
     for (const e of this.entries.values()) {
-      if (e.tracked && !this.isFinal(e) && e.needsFrom === undefined && !e.resolving) covered.push(e.id.toString());
+      if (e.tracked && !isFinal(e) && e.needsFrom === undefined && !e.resolving) covered.push(e.id.toString());
     }
     const state: CursorState = { block: this.cursorValue, covered };
     const text = JSON.stringify(state);
     if (text === this.lastSaved) return;
     await this.o.cursorStore.save(state);
     this.lastSaved = text;
-  }
-
-  /** cancelOnTimeout: try each poll until the deadline has passed; runs beside the loop. */
-  private startCancels(): void {
-    for (const e of this.entries.values()) {
-      if (e.cancelWaiters.size === 0 || e.cancelling || !this.o.cancelIfDue) continue;
-      if (e.outcome) {
-        // Settled while no cancel was in flight (e.g. it failed on an outage): the event decides.
-        for (const w of [...e.cancelWaiters]) w.ok(e.outcome);
-        continue;
-      }
-      e.cancelling = true;
-      const timeoutOutcome = (extra: Partial<Extract<TaskOutcome, { status: 'aborted' }>> = {}): TaskOutcome => ({
-        status: 'aborted', taskId: e.id.toString(), abortReason: 'timeout', ...extra,
-      });
-      this.o.cancelIfDue(e.id).then(
-        (r) => {
-          if (r.kind === 'not-due') return;
-          const outcome = r.kind === 'cancelled'
-            ? timeoutOutcome({ cancelTxHash: r.txHash, blockNumber: r.blockNumber })
-            : e.outcome ?? timeoutOutcome();
-          for (const w of [...e.cancelWaiters]) w.ok(outcome);
-        },
-        (err: Error) => {
-          const code = (err as CrynuxError).code;
-          if (code === 'CHAIN_CONNECTION' || code === 'CHAIN_RPC') return; // try again next poll
-          this.o.logger?.warn(`cancelTask(${e.id}) after timeout failed: ${err.message}`);
-          for (const w of [...e.cancelWaiters]) w.ok(timeoutOutcome());
-        },
-      ).finally(() => {
-        e.cancelling = false;
-      });
-    }
   }
 }
