@@ -23,6 +23,8 @@ export interface PendingEntry {
   deadline: number;
   /** JSON-safe copy of the msg as it was accepted (see snapshotMsg). */
   msg: Record<string, unknown>;
+  /** Genesis block hash of the chain the task is on, once known (see CrynuxClient.chain). */
+  genesisHash?: string;
 }
 
 export interface KeyedEntry {
@@ -64,6 +66,14 @@ export class PendingTasks {
     this.live.set(key, entry);
     await this.set(key, entry);
     return key;
+  }
+
+  /** Records which chain the msg's task is on (once, when the client first tells). */
+  async setGenesis(key: string, genesisHash: string): Promise<void> {
+    const entry = this.live.get(key);
+    if (!entry || entry.genesisHash === genesisHash) return;
+    entry.genesisHash = genesisHash;
+    await this.set(key, entry);
   }
 
   remove(key: string): Promise<void> {

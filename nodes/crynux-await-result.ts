@@ -7,7 +7,9 @@
  * outcome was sent; a new instance of the node (redeploy, or restart with a persistent
  * context store) resumes those msgs and sends each outcome once, with node.send.
  */
+import type { CrynuxClient } from '../lib/client';
 import type { TaskOutcome } from '../lib/client-types';
+import { CrynuxError } from '../lib/errors';
 import {
   Status,
   deploySetting,
@@ -59,7 +61,7 @@ export = function (RED: NodeAPI) {
     const storeProblem = (err: Error) => node.warn(RED._('crynux-await-result.warn.store', { message: err.message }));
     const pending = new PendingTasks(node.id, node.context(), storeName, storeProblem);
     /** Msgs taken over from an earlier instance: already stored, with their original deadline. */
-    const resumed = new WeakMap<object, { key: string; deadline: number }>();
+    const resumed = new WeakMap<object, { key: string; deadline: number; genesisHash?: string }>();
     let closing: { removed: boolean } | undefined;
 
     // Registered before handleInput's handler, so the flag is set when the waits are aborted.
@@ -77,7 +79,7 @@ export = function (RED: NodeAPI) {
       const network = getConfigNode(RED, settings.crynux);
       const taskId = requireField<string>(msg, 'taskId', 'crynux-create-task');
       const fromBlock = optionalField<number>(msg, 'blockNumber');
-      let held = resumed.get(msg);
+      let held: { key: string; deadline: number; genesisHash?: string } | undefined = resumed.get(msg);
       if (!held) {
         const deadline = Date.now() + timeoutMs;
         const txHash = optionalField<string>(msg, 'txHash');
@@ -90,6 +92,7 @@ export = function (RED: NodeAPI) {
       let outcome: TaskOutcome;
       try {
         const client = await network.getClient();
+        await checkSameChain(client, held, taskId);
         const remaining = held.deadline - Date.now();
         outcome = await client.waitForOutcome(taskId, {
           fromBlock,
@@ -127,6 +130,26 @@ export = function (RED: NodeAPI) {
       return undefined;
     });
 
+    /**
+     * A msg kept across a restart names a task on the chain it was accepted on. A chain reset
+     * (a restarted devnet: same chain id and addresses, task ids from 1 again) would hand it
+     * another task's outcome, so such a msg fails instead, naming its task.
+     */
+    async function checkSameChain(client: CrynuxClient, held: { key: string; genesisHash?: string }, taskId: string): Promise<void> {
+      const { genesisHash } = await client.chain();
+      if (!genesisHash) return;
+      if (!held.genesisHash) {
+        held.genesisHash = genesisHash;
+        await pending.setGenesis(held.key, genesisHash);
+      } else if (held.genesisHash !== genesisHash) {
+        throw new CrynuxError(
+          'OTHER_CHAIN',
+          `Task ${taskId} was created on another chain than the one the RPC serves now (genesis ${held.genesisHash}, now ${genesisHash}: ` +
+            'the devnet or network was reset). Its outcome cannot be read here; create the task again.',
+        );
+      }
+    }
+
     /** With several msgs waiting, the status says how many (one shows its task id). */
     function showCount(): void {
       if (status.inFlight > 1) status.show('yellow', 'dot', 'crynux-await-result.status.waitingMany', { count: status.inFlight });
@@ -137,7 +160,7 @@ export = function (RED: NodeAPI) {
       for (const { key, entry } of entries) {
         if (closing) return;
         const msg = reviveMsg(entry.msg) as CrynuxMsg;
-        resumed.set(msg, { key, deadline: entry.deadline });
+        resumed.set(msg, { key, deadline: entry.deadline, genesisHash: entry.genesisHash });
         node.log(RED._('crynux-await-result.log.resumed', { taskId: entry.taskId }));
         run(msg);
       }
