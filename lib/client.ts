@@ -104,7 +104,7 @@ export class CrynuxClient extends EventEmitter {
 
   private async doStart(): Promise<void> {
     const chainId = await this.rpc.connect();
-    const genesisHash = await this.rpc.genesisHash();
+    const genesisHash = this.rpc.genesisHash;
     this.tracker.setChain(chainId, genesisHash);
     const tracked = await this.tracker.list();
     const elsewhere = await this.tracker.otherChainCount();

@@ -2,8 +2,8 @@
  * JSON-RPC over HTTP with failover across several endpoints (ARCHITECTURE "One client per
  * wallet"). Only a failure to *get an answer* (refused, reset, DNS, timeout, an HTTP
  * error without a JSON-RPC body) moves to the next URL; a JSON-RPC error is an answer and
- * is thrown as `RpcAnswerError` without failover. Every URL's chain id is checked before
- * its first use, so a misconfigured spare can never receive our transactions.
+ * is thrown as `RpcAnswerError` without failover. Every URL's chain id and genesis block are
+ * checked before its first use, so a misconfigured spare can never receive our transactions.
  */
 import { EventEmitter } from 'node:events';
 import { ChainConnectionError, ChainRpcError, ConfigError } from '../errors';
@@ -76,6 +76,12 @@ function checkUrls(urls: unknown): string[] {
   });
 }
 
+/** Block 0's hash from an eth_getBlockByNumber answer; undefined for a refusal or no block. */
+function genesisOf(answer: JsonRpcResponse): string | undefined {
+  const hash = (answer.result as { hash?: unknown } | null | undefined)?.hash;
+  return typeof hash === 'string' && /^0x[0-9a-fA-F]{64}$/.test(hash) ? hash.toLowerCase() : undefined;
+}
+
 interface JsonRpcResponse {
   id?: unknown;
   result?: unknown;
@@ -91,6 +97,7 @@ export class RpcTransport extends EventEmitter {
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
   private expectedChainId: bigint | undefined;
+  private expectedGenesis: string | undefined;
   private current = 0;
   private readonly verified = new Set<number>();
   private nextId = 1;
@@ -128,20 +135,12 @@ export class RpcTransport extends EventEmitter {
   }
 
   /**
-   * Hash of block 0: what tells a chain from a reset of it with the same chain id. Undefined
-   * when the node refuses or lacks the block (some pruned or proxied endpoints); an
-   * unreachable node throws, as connect() does.
+   * Hash of block 0 of the chain the endpoints serve, once an endpoint was checked (connect()):
+   * what tells a chain from a reset of it with the same chain id. Undefined when no endpoint
+   * has served block 0 (some pruned or proxied endpoints do not).
    */
-  async genesisHash(): Promise<string | undefined> {
-    let block: { hash?: unknown } | null;
-    try {
-      block = await this.request<{ hash?: unknown } | null>('eth_getBlockByNumber', ['0x0', false]);
-    } catch (err) {
-      if (err instanceof RpcAnswerError) return undefined;
-      throw err;
-    }
-    const hash = block?.hash;
-    return typeof hash === 'string' && /^0x[0-9a-fA-F]{64}$/.test(hash) ? hash.toLowerCase() : undefined;
+  get genesisHash(): string | undefined {
+    return this.expectedGenesis;
   }
 
   /** One JSON-RPC call with failover; throws RpcAnswerError for a node's error answer. */
@@ -178,6 +177,14 @@ export class RpcTransport extends EventEmitter {
     else if (actual !== this.expectedChainId) {
       throw new ConfigError(
         `RPC ${displayUrl(this.urls[index])} is chain ${actual}, expected ${this.expectedChainId}`,
+      );
+    }
+    // The same id is not the same chain: a spare on a reset devnet or a fork has its own block 0.
+    const genesis = genesisOf(await this.post(index, 'eth_getBlockByNumber', ['0x0', false]));
+    if (genesis && this.expectedGenesis === undefined) this.expectedGenesis = genesis;
+    else if (genesis && genesis !== this.expectedGenesis) {
+      throw new ConfigError(
+        `RPC ${displayUrl(this.urls[index])} serves another chain with chain id ${actual} (genesis block ${genesis}, expected ${this.expectedGenesis})`,
       );
     }
     this.verified.add(index);

@@ -13,6 +13,8 @@ interface FakeNode {
   url: string;
   hits: number;
   mode: 'ok' | 'hang' | 'html503' | 'revert';
+  /** Hash of block 0, when this node serves it. */
+  genesis?: string;
   close(): Promise<void>;
 }
 
@@ -31,11 +33,14 @@ async function fakeNode(chainId: number, block = 42): Promise<FakeNode> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       node.hits++;
-      const call = JSON.parse(Buffer.concat(chunks).toString()) as { id: number; method: string };
+      const call = JSON.parse(Buffer.concat(chunks).toString()) as { id: number; method: string; params?: unknown[] };
       if (node.mode === 'hang') return void open.add(res);
       if (node.mode === 'html503') return void res.writeHead(503).end('<html>Service Unavailable</html>');
       const reply = (body: object) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, ...body }));
       if (call.method === 'eth_chainId') return reply({ result: `0x${chainId.toString(16)}` });
+      if (call.method === 'eth_getBlockByNumber' && call.params?.[0] === '0x0') {
+        return reply(node.genesis ? { result: { number: '0x0', hash: node.genesis } } : { error: { code: -32000, message: 'header not found' } });
+      }
       if (node.mode === 'revert') return reply({ error: { code: 3, message: 'execution reverted', data: '0x' } });
       return reply({ result: `0x${block.toString(16)}` });
     });
@@ -98,6 +103,32 @@ describe('RpcTransport', () => {
     const rpc = new RpcTransport({ urls: [a.url, b.url], chainId: 10000 });
     await assert.rejects(rpc.request('eth_blockNumber'), (err: unknown) =>
       err instanceof ConfigError && err.message === `RPC ${b.url} is chain 5, expected 10000`);
+  });
+
+  it('checks each URL\'s genesis block too: the same chain id on a reset chain or a fork is another chain', async () => {
+    const a = await start(10000);
+    const b = await start(10000);
+    a.genesis = `0x${'aa'.repeat(32)}`;
+    b.genesis = `0x${'bb'.repeat(32)}`;
+    const rpc = new RpcTransport({ urls: [a.url, b.url], chainId: 10000 });
+    await rpc.connect();
+    assert.equal(rpc.genesisHash, a.genesis);
+    a.mode = 'html503';
+    await assert.rejects(rpc.request('eth_blockNumber'), (err: unknown) =>
+      err instanceof ConfigError &&
+      err.message === `RPC ${b.url} serves another chain with chain id 10000 (genesis block ${b.genesis}, expected ${a.genesis})`);
+  });
+
+  it('an endpoint that does not serve block 0 is used on its chain id alone', async () => {
+    const a = await start(10000, 7);
+    const b = await start(10000, 8);
+    b.genesis = `0x${'bb'.repeat(32)}`;
+    const rpc = new RpcTransport({ urls: [a.url, b.url] });
+    assert.equal(await rpc.connect(), 10000);
+    assert.equal(rpc.genesisHash, undefined, 'unknown, not guessed');
+    a.mode = 'html503';
+    assert.equal(await rpc.request('eth_blockNumber'), '0x8', 'the spare is accepted');
+    assert.equal(rpc.genesisHash, b.genesis, 'and its genesis becomes the expectation');
   });
 
   it('reports every URL when none answers, then recovers', async () => {
