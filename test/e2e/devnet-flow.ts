@@ -3,43 +3,15 @@
  * devnet, its credentials, tasks created straight through the config node's client, and a
  * watch for unhandled rejections.
  */
-import type { Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
 import type { BuiltTask } from '../../lib/task-args';
-import { helper } from '../nodes/node-helpers';
+import { CONFIG_ID, helper } from '../nodes/node-helpers';
 
-export const CONFIG_ID = 'cfg';
+// The config node fixture lives with the node tests' helpers; re-exported for the devnet tests.
+export { CONFIG_ID, configCredentials, configNode } from '../nodes/node-helpers';
+
 /** 0.1 CNX: small next to the devnet wallet's balance, large next to gas. */
 export const FEE_WEI = 10n ** 17n;
-
-/** A crynux-config node for `devnet` (no key: see configCredentials). */
-export function configNode(devnet: Devnet, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: CONFIG_ID,
-    type: 'crynux-config',
-    name: 'test devnet',
-    version: 1,
-    network: 'custom',
-    rpcUrls: devnet.rpcUrl,
-    chainId: String(devnet.chainId),
-    taskAddress: devnet.taskAddress,
-    taskQueueAddress: devnet.taskQueueAddress,
-    relayUrl: devnet.relayUrl,
-    gasPriceMode: 'auto',
-    gasPrice: '',
-    gasLimitMode: 'fixed',
-    gasLimit: '5000000',
-    confirmations: '1',
-    pollInterval: '0.1',
-    lowBalance: '',
-    store: '',
-    ...extra,
-  };
-}
-
-export function configCredentials(key: string, id = CONFIG_ID): Record<string, { privateKey: string }> {
-  return { [id]: { privateKey: key } };
-}
 
 /** The started client of the loaded config node. */
 export function clientOf(id = CONFIG_ID): Promise<CrynuxClient> {

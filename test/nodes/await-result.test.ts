@@ -12,7 +12,7 @@ import { startDevnet, type Devnet } from '../../devnet';
 import { buildSdTaskArgs, buildGptTaskArgs } from '../../lib/task-args';
 import { ABORT_REASONS } from '../../lib/protocol';
 import { handover } from '../../nodes/crynux-await-result.pending';
-import { catchFlow, helper, nodeModule, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled, FEE_WEI } from '../e2e/devnet-flow';
 
 const modules = [nodeModule('crynux-config'), nodeModule('crynux-await-result')];
@@ -37,7 +37,7 @@ describe('crynux-await-result node (devnet)', function () {
   afterEach(() => helper.unload());
 
   function flow(settings: Record<string, unknown> = {}): object[] {
-    return [
+    return onTab([
       configNode(devnet),
       { id: 'a', type: 'crynux-await-result', name: '', version: 1, crynux: 'cfg', timeout: '30', cancelOnTimeout: false, store: '', wires: [['ok'], ['aborted']], ...settings },
       { id: 'ok', type: 'helper' },
@@ -45,7 +45,7 @@ describe('crynux-await-result node (devnet)', function () {
       { id: 'cmp', type: 'complete', scope: ['a'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
       ...catchFlow('catcher', 'caught', ['a']),
-    ];
+    ]);
   }
 
   async function load(settings: Record<string, unknown> = {}) {

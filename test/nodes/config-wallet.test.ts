@@ -9,11 +9,9 @@ import sinon from 'sinon';
 import { Wallet } from 'ethers';
 import { startDevnet, type Devnet } from '../../devnet';
 import { forgetCarryOver } from '../../nodes/shared';
-import { catchFlow, helper, nextMessage, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, configCredentials, configNode, helper, nextMessage, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
 
-const configNode = nodeModule('crynux-config');
-const walletNode = nodeModule('crynux-wallet');
-const NODES = [configNode, walletNode];
+const NODES = [nodeModule('crynux-config'), nodeModule('crynux-wallet')];
 
 describe('crynux-config and crynux-wallet nodes (devnet)', function () {
   let devnet: Devnet;
@@ -36,37 +34,15 @@ describe('crynux-config and crynux-wallet nodes (devnet)', function () {
     assert.deepEqual(unhandled, [], 'no unhandled rejections');
   });
 
-  function config(overrides: Record<string, unknown> = {}) {
-    return {
-      id: 'cfg',
-      type: 'crynux-config',
-      name: '',
-      version: 1,
-      network: 'custom',
-      rpcUrls: devnet.rpcUrl,
-      chainId: String(devnet.chainId),
-      taskAddress: devnet.taskAddress,
-      taskQueueAddress: devnet.taskQueueAddress,
-      relayUrl: devnet.relayUrl,
-      gasPriceMode: 'auto',
-      gasLimitMode: 'fixed',
-      gasLimit: '5000000',
-      confirmations: '1',
-      pollInterval: '0.2',
-      lowBalance: '1',
-      ...overrides,
-    };
-  }
-
   async function load(opts: { config?: Record<string, unknown>; wallet?: Record<string, unknown>; key?: string } = {}) {
     const flow = onTab([
-      config(opts.config),
+      configNode(devnet, opts.config),
       { id: 'w', type: 'crynux-wallet', name: '', version: 1, crynux: 'cfg', interval: '', wires: [['ok'], ['low']], ...opts.wallet },
       { id: 'ok', type: 'helper' },
       { id: 'low', type: 'helper' },
       ...catchFlow('catcher', 'caught', ['w']),
     ]);
-    await helper.load(NODES, flow, { cfg: { privateKey: opts.key ?? devnet.appPrivateKey } });
+    await helper.load(NODES, flow, configCredentials(opts.key ?? devnet.appPrivateKey));
     return { cfg: helper.getNode('cfg'), wallet: helper.getNode('w'), ok: helper.getNode('ok'), low: helper.getNode('low'), caught: helper.getNode('caught') };
   }
 
@@ -166,7 +142,7 @@ describe('crynux-config and crynux-wallet nodes (devnet)', function () {
     it('closes its client on redeploy and a new config node starts a new one', async () => {
       const { cfg } = await load();
       const first = await cfg.getClient();
-      await helper.setFlows(onTab([config({ name: 'changed' })]), 'full', { cfg: { privateKey: devnet.appPrivateKey } });
+      await helper.setFlows(onTab([configNode(devnet, { name: 'changed' })]), 'full', configCredentials(devnet.appPrivateKey));
       await assert.rejects(first.getBalance(), (err: Error & { code?: string }) => err.code === 'CLOSED' || err.code === 'CANCELLED');
       const fresh = helper.getNode('cfg');
       assert.notEqual(await fresh.getClient(), first);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { startDevnet, type Devnet } from '../../devnet';
 import { forgetCarryOver } from '../../nodes/shared';
-import { catchFlow, helper, nextMessage, nodeModule, onTab, recordStatus } from './node-helpers';
+import { catchFlow, configCredentials, configNode, helper, nextMessage, nodeModule, onTab, recordStatus } from './node-helpers';
 
 const NODES = ['crynux-config', 'crynux-build-task', 'crynux-create-task'].map(nodeModule);
 
@@ -30,17 +30,13 @@ describe('crynux-create-task node: reverts (devnet without workers, queue limit 
     await helper.load(
       NODES,
       onTab([
-        {
-          id: 'cfg', type: 'crynux-config', version: 1, network: 'custom', rpcUrls: devnet.rpcUrl, chainId: String(devnet.chainId),
-          taskAddress: devnet.taskAddress, relayUrl: devnet.relayUrl, gasPriceMode: 'auto', gasLimitMode: 'fixed',
-          gasLimit: '5000000', confirmations: '1', pollInterval: '0.2', lowBalance: '',
-        },
+        configNode(devnet),
         { id: 'b', type: 'crynux-build-task', version: 1, taskType: 'gpt', gptModel: 'Qwen/Qwen2.5-7B-Instruct', wires: [['c']] },
         { id: 'c', type: 'crynux-create-task', version: 1, crynux: 'cfg', fee: '1', wires: [['out']] },
         { id: 'out', type: 'helper' },
         ...catchFlow('catcher', 'caught', ['c']),
       ]),
-      { cfg: { privateKey: devnet.appPrivateKey } },
+      configCredentials(devnet.appPrivateKey),
     );
     const status = recordStatus(helper.getNode('c'));
     const got = nextMessage(helper.getNode('caught'));

@@ -9,7 +9,7 @@ import sinon from 'sinon';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { startDevnet, type Devnet } from '../../devnet';
 import { forgetCarryOver } from '../../nodes/shared';
-import { catchFlow, completeFlow, helper, nextMessage, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, completeFlow, configCredentials, configNode, helper, nextMessage, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
 
 const NODES = ['crynux-config', 'crynux-build-task', 'crynux-create-task', 'crynux-upload-params'].map(nodeModule);
 const RELAY_LAG_MS = 700;
@@ -37,12 +37,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
 
   function flow(opts: { create?: Record<string, unknown>; upload?: Record<string, unknown>; confirmations?: string } = {}) {
     return onTab([
-      {
-        id: 'cfg', type: 'crynux-config', name: '', version: 1, network: 'custom', rpcUrls: devnet.rpcUrl,
-        chainId: String(devnet.chainId), taskAddress: devnet.taskAddress, taskQueueAddress: devnet.taskQueueAddress,
-        relayUrl: devnet.relayUrl, gasPriceMode: 'auto', gasLimitMode: 'fixed', gasLimit: '5000000',
-        confirmations: opts.confirmations ?? '1', pollInterval: '0.2', lowBalance: '1',
-      },
+      configNode(devnet, { confirmations: opts.confirmations ?? '1' }),
       { id: 'b', type: 'crynux-build-task', version: 1, taskType: 'sd', model: 'sd15', prompt: 'a red fox', wires: [['c']] },
       { id: 'c', type: 'crynux-create-task', version: 1, crynux: 'cfg', fee: '1', feePerCap: false, wires: [['created', 'u']], ...opts.create },
       { id: 'created', type: 'helper' },
@@ -54,7 +49,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
   }
 
   async function load(opts: Parameters<typeof flow>[0] & { key?: string } = {}) {
-    await helper.load(NODES, flow(opts), { cfg: { privateKey: opts.key ?? devnet.appPrivateKey } });
+    await helper.load(NODES, flow(opts), configCredentials(opts.key ?? devnet.appPrivateKey));
     const n = (id: string) => helper.getNode(id);
     return { build: n('b'), create: n('c'), upload: n('u'), created: n('created'), uploaded: n('uploaded'), completed: n('completed'), caught: n('caught') };
   }
@@ -237,7 +232,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
   it('a msg re-sent after a redeploy interrupted its confirmation follows the first transaction (no second fee)', async () => {
     const provider = new JsonRpcProvider(devnet.rpcUrl, undefined, { cacheTimeout: -1 });
     try {
-      const creds = { cfg: { privateKey: devnet.appPrivateKey } };
+      const creds = configCredentials(devnet.appPrivateKey);
       const nodes = await load({ create: { wires: [['created']] } });
       const built = await builtMsg(nodes);
       // 100 confirmations (the most allowed): the first attempt is surely still confirming when
@@ -276,7 +271,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
       nodes.create.receive(structuredClone(msg));
       const a = (await first).crynux;
       const nonce = await provider.getTransactionCount(devnet.appAddress, 'pending');
-      await helper.setFlows(flow(opts), 'full', { cfg: { privateKey: devnet.appPrivateKey } });
+      await helper.setFlows(flow(opts), 'full', configCredentials(devnet.appPrivateKey));
       const got = nextMessage(helper.getNode('created'));
       helper.getNode('c').receive(structuredClone(msg));
       const b = (await got).crynux;
@@ -293,7 +288,7 @@ describe('crynux-create-task and crynux-upload-params nodes (devnet)', function 
     const status = recordStatus(nodes.create);
     nodes.build.receive({ payload: 'during redeploy' });
     await waitUntil(() => status.length > 0, 5000, 'create-task to start');
-    await helper.setFlows(flow({ create: { fee: '2' } }), 'full', { cfg: { privateKey: devnet.appPrivateKey } });
+    await helper.setFlows(flow({ create: { fee: '2' } }), 'full', configCredentials(devnet.appPrivateKey));
     await waitUntil(() => completions.callCount >= 1, 5000, 'the old msg to end');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(completions.callCount, 1, 'done exactly once for the msg in flight');

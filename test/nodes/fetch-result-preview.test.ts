@@ -20,7 +20,7 @@ import {
   previewOf,
   type PreviewData,
 } from '../../nodes/crynux-fetch-result.preview';
-import { helper, nodeModule, waitUntil } from './node-helpers';
+import { helper, nodeModule, onTab, waitUntil } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask } from '../e2e/devnet-flow';
 
 /** Deterministic pseudo-random bytes (so a failure reproduces). */
@@ -217,11 +217,11 @@ describe('crynux-fetch-result preview in the runtime (devnet)', function () {
   });
 
   async function load(settings: Record<string, unknown> = {}) {
-    const flow = [
+    const flow = onTab([
       configNode(devnet),
       { id: 'f', type: 'crynux-fetch-result', name: '', version: 1, crynux: 'cfg', timeout: '30', output: 'parts', parallel: '4', maxSize: '32', wires: [['out']], ...settings },
       { id: 'out', type: 'helper' },
-    ];
+    ]);
     await helper.load([nodeModule('crynux-config'), spied], flow, configCredentials(devnet.appPrivateKey));
     const out: any[] = [];
     helper.getNode('out').on('input', (m: any) => out.push(m));

@@ -12,7 +12,7 @@ import type { CrynuxClient } from '../../lib/client';
 import { TimeoutError } from '../../lib/errors';
 import { buildGptTaskArgs, buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { RelayClient } from '../../lib/relay/relay-client';
-import { catchFlow, helper, nodeModule, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled } from '../e2e/devnet-flow';
 
 const modules = [nodeModule('crynux-config'), nodeModule('crynux-fetch-result')];
@@ -35,7 +35,7 @@ describe('crynux-fetch-result node (devnet)', function () {
   });
 
   function flow(settings: Record<string, unknown> = {}, cfgKey?: string): object[] {
-    return [
+    return onTab([
       configNode(devnet),
       ...(cfgKey ? [configNode(devnet, { id: 'other', name: 'other wallet' })] : []),
       { id: 'f', type: 'crynux-fetch-result', name: '', version: 1, crynux: 'cfg', timeout: '30', output: 'array', parallel: '4', maxSize: '32', wires: [['out']], ...settings },
@@ -43,7 +43,7 @@ describe('crynux-fetch-result node (devnet)', function () {
       { id: 'cmp', type: 'complete', scope: ['f'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
       ...catchFlow('catcher', 'caught', ['f']),
-    ];
+    ]);
   }
 
   async function load(settings: Record<string, unknown> = {}, otherKey?: string) {

@@ -12,7 +12,7 @@ import type { CrynuxClient } from '../../lib/client';
 import { TaskArgsError } from '../../lib/errors';
 import { buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { MAX_SECONDS, timeoutFor } from '../../nodes/shared';
-import { catchFlow, helper, nodeModule, recordStatus, waitUntil, type StatusCall } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil, type StatusCall } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled, FEE_WEI } from '../e2e/devnet-flow';
 
 const EXPECTED = `a number of seconds greater than 0 and at most ${MAX_SECONDS} (24 days)`;
@@ -88,7 +88,7 @@ describe('msg.timeout in the step nodes (devnet)', function () {
 
   function flow(waitTimeout = String(SETTING.wait)): object[] {
     const step = { name: '', version: 1, crynux: 'cfg' };
-    return [
+    return onTab([
       configNode(devnet),
       { id: 'u', type: 'crynux-upload-params', ...step, timeout: String(SETTING.upload), wires: [['uploaded']] },
       { id: 'a', type: 'crynux-await-result', ...step, timeout: waitTimeout, cancelOnTimeout: false, store: '', wires: [['ok'], ['aborted']] },
@@ -97,7 +97,7 @@ describe('msg.timeout in the step nodes (devnet)', function () {
       { id: 'cmp', type: 'complete', scope: ['u', 'a', 'f'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
       ...catchFlow('catcher', 'caught', ['u', 'a', 'f']),
-    ];
+    ]);
   }
 
   type Seen = Record<'uploaded' | 'ok' | 'aborted' | 'fetched' | 'completed' | 'caught', any[]>;

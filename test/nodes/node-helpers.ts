@@ -1,6 +1,7 @@
 /**
  * Shared plumbing for the node tests: the test helper bound to our Node-RED, paths of the
- * built nodes, and small waits on status / messages.
+ * built nodes, flows as the editor saves them (tab, positions, the config node and its
+ * credentials), and small waits on status / messages.
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -65,12 +66,81 @@ export async function waitUntil<T>(check: () => T | undefined | null | false, ms
   }
 }
 
-/** Puts every node on one tab (nodes without `z` would count as config nodes). */
-export function onTab(nodes: object[], tab = 'flow'): object[] {
-  return [{ id: tab, type: 'tab', label: 'test' }, ...nodes.map((n) => ('z' in n || (n as { type: string }).type === 'crynux-config' ? n : { ...n, z: tab }))];
+/** Config node types of these tests: global (no `z`) and without a position. */
+const CONFIG_TYPES = new Set(['crynux-config']);
+const CONTAINER_TYPES = new Set(['tab', 'subflow', 'group']);
+const isConfig = (n: object) => CONFIG_TYPES.has((n as { type?: string }).type ?? '');
+
+/**
+ * Gives every flow node a position, as the editor does: Node-RED takes a node without x/y for
+ * a config node (the runtime files it under its tab's configs, the editor and flow export
+ * likewise), so a test without x/y would not run the flow a user deploys. Existing x/y are
+ * kept; tabs and config nodes get none. Flow nodes must already be on a tab (`z`).
+ */
+export function placed<T extends object>(nodes: T[]): T[] {
+  let row = 0;
+  return nodes.map((n) => {
+    const { id, type } = n as { id?: string; type?: string };
+    if (isConfig(n) || CONTAINER_TYPES.has(type ?? '')) return n;
+    if (!('z' in n)) throw new Error(`flow node ${id} (${type}) has no z: put it on a tab (onTab)`);
+    const at = { x: 160 + 220 * (row % 4), y: 60 + 60 * Math.floor(row / 4) };
+    row++;
+    return { ...at, ...n };
+  });
 }
 
-/** A complete node (fires on done() without error) wired to a helper node. */
+/** Puts every flow node on one tab with a position (see placed); config nodes stay global. */
+export function onTab(nodes: object[], tab = 'flow'): object[] {
+  const flowNodes = nodes.map((n) => ('z' in n || isConfig(n) ? n : { ...n, z: tab }));
+  return [{ id: tab, type: 'tab', label: 'test' }, ...placed(flowNodes)];
+}
+
+/** What a crynux-config node points at; a Devnet has all of it. */
+export interface ConfigTarget {
+  rpcUrl: string;
+  chainId: number;
+  taskAddress: string;
+  taskQueueAddress: string;
+  relayUrl: string;
+}
+
+export const CONFIG_ID = 'cfg';
+
+/**
+ * The crynux-config node of the tests, as its dialog saves it, for `net`. It carries no key:
+ * the key goes in as a credential (configCredentials), as the editor stores it.
+ */
+export function configNode(net: ConfigTarget, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  if ('privateKey' in extra || 'credentials' in extra) throw new Error('configNode: pass the key with configCredentials, not as a property');
+  return {
+    id: CONFIG_ID,
+    type: 'crynux-config',
+    name: 'test devnet',
+    version: 1,
+    network: 'custom',
+    rpcUrls: net.rpcUrl,
+    chainId: String(net.chainId),
+    taskAddress: net.taskAddress,
+    taskQueueAddress: net.taskQueueAddress,
+    relayUrl: net.relayUrl,
+    gasPriceMode: 'auto',
+    gasPrice: '',
+    gasLimitMode: 'fixed',
+    gasLimit: '5000000',
+    confirmations: '1',
+    pollInterval: '0.1',
+    lowBalance: '1',
+    store: '',
+    ...extra,
+  };
+}
+
+/** The credentials argument of helper.load / setFlows for config node `id`. */
+export function configCredentials(key: string, id = CONFIG_ID): Record<string, { privateKey: string }> {
+  return { [id]: { privateKey: key } };
+}
+
+/** A complete node (fires on done() without error) wired to a helper node; a fragment for onTab. */
 export function completeFlow(id = 'completer', outId = 'completed', scope: string[] | null = null): object[] {
   return [
     { id, type: 'complete', scope, uncaught: false, wires: [[outId]] },
@@ -78,7 +148,7 @@ export function completeFlow(id = 'completer', outId = 'completed', scope: strin
   ];
 }
 
-/** A catch node wired to a helper node: flow fragment + ids. */
+/** A catch node wired to a helper node; a fragment for onTab. */
 export function catchFlow(catchId = 'catcher', outId = 'caught', scope: string[] | null = null): object[] {
   return [
     { id: catchId, type: 'catch', scope, uncaught: false, wires: [[outId]] },

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     await RED.nodes.setFlows(
       [
         { id: 't', type: 'tab' },
-        { id: 'c', z: 't', type: 'crynux-create-task', crynux: '', fee: '1', version: 1, wires: [] },
+        // x/y: without them the runtime would take it for a config node.
+        { id: 'c', z: 't', x: 160, y: 60, type: 'crynux-create-task', crynux: '', fee: '1', version: 1, wires: [] },
       ],
       {},
       'full',

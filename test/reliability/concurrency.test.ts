@@ -10,7 +10,7 @@ import { startDevnet, type Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
 import { forgetCarryOver } from '../../nodes/shared';
 import { startRpcProxy, type RpcProxy } from '../helpers/rpc-proxy';
-import { helper, nodeModule, onTab } from '../nodes/node-helpers';
+import { configCredentials, configNode, helper, nodeModule, onTab } from '../nodes/node-helpers';
 import { devnetClient, fakeTaskHash, guardProcess, txCount, waitUntil } from './helpers';
 
 const BROKEN = /^(CHAIN_CONNECTION|CHAIN_RPC)$/;
@@ -87,17 +87,13 @@ describe('reliability: concurrent createTask from one wallet (issue 6 item 4)', 
       const key = devnet.spareKeys[1];
       const address = new Wallet(key).address;
       await helper.load(MODULES, onTab([
-        {
-          id: 'conc-cfg', type: 'crynux-config', version: 1, network: 'custom', rpcUrls: proxy.url, chainId: String(devnet.chainId),
-          taskAddress: devnet.taskAddress, taskQueueAddress: devnet.taskQueueAddress, relayUrl: devnet.relayUrl,
-          gasPriceMode: 'auto', gasLimitMode: 'fixed', gasLimit: '5000000', confirmations: '1', pollInterval: '0.2', lowBalance: '0',
-        },
+        configNode(devnet, { id: 'conc-cfg', rpcUrls: proxy.url }),
         { id: 'conc-build', type: 'crynux-build-task', version: 1, taskType: 'gpt', gptModel: 'm/m', prompt: '', wires: [['conc-create']] },
         { id: 'conc-create', type: 'crynux-create-task', version: 1, crynux: 'conc-cfg', fee: '0.001', wires: [['conc-out']] },
         { id: 'conc-out', type: 'helper' },
         { id: 'conc-catch', type: 'catch', scope: ['conc-create'], uncaught: false, wires: [['conc-caught']] },
         { id: 'conc-caught', type: 'helper' },
-      ]), { 'conc-cfg': { privateKey: key } });
+      ]), configCredentials(key, 'conc-cfg'));
       const created: Array<{ crynux: { taskId: string; txHash: string } }> = [];
       const caught: Array<{ error: { message: string } }> = [];
       helper.getNode('conc-out').on('input', (m: (typeof created)[number]) => created.push(m));

@@ -4,24 +4,16 @@
  * can read what the flow did across runtime restarts.
  */
 import path from 'node:path';
-
-export interface FlowNetwork {
-  rpcUrl: string;
-  chainId: number;
-  taskAddress: string;
-  taskQueueAddress: string;
-  relayUrl: string;
-}
+import { configNode as testConfigNode, placed, type ConfigTarget } from '../nodes/node-helpers';
 
 export const CONFIG_ID = 'rel-cfg';
 
-export function configNode(net: FlowNetwork, privateKey: string, id = CONFIG_ID, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id, type: 'crynux-config', name: 'reliability', version: 1, network: 'custom', rpcUrls: net.rpcUrl,
-    chainId: String(net.chainId), taskAddress: net.taskAddress, taskQueueAddress: net.taskQueueAddress, relayUrl: net.relayUrl,
-    gasPriceMode: 'auto', gasPrice: '', gasLimitMode: 'fixed', gasLimit: '5000000', confirmations: '1', pollInterval: '0.2',
-    lowBalance: '1', store: '', credentials: { privateKey }, ...extra,
-  };
+/**
+ * The tests' config node for a real runtime: POST /flows takes the key in the node's
+ * `credentials`, as the editor sends it; the runtime stores it encrypted, apart from the flow.
+ */
+export function configNode(net: ConfigTarget, privateKey: string, id = CONFIG_ID, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...testConfigNode(net, { id, ...extra }), credentials: { privateKey } };
 }
 
 /** A function node that turns the msg into one JSON line for a file node. */
@@ -47,7 +39,7 @@ function fileNode(id: string, filename: string, z: string): Record<string, unkno
  */
 export function pipelineFlow(dir: string, prompt: string): Record<string, unknown>[] {
   const z = 'rel-tab';
-  return [
+  return placed([
     { id: z, type: 'tab', label: 'reliability', disabled: false, info: '' },
     {
       id: 'rel-go', type: 'inject', z, name: 'go', repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: 'restart-test',
@@ -71,7 +63,7 @@ export function pipelineFlow(dir: string, prompt: string): Record<string, unknow
     { id: 'rel-catch', type: 'catch', z, name: '', scope: null, uncaught: false, wires: [['rel-err-line']] },
     lineOf('rel-err-line', 'error', 'rel-err-file', z),
     fileNode('rel-err-file', path.join(dir, 'errors.log'), z),
-  ];
+  ]);
 }
 
 export interface Line {

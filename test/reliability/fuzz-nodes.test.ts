@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { keccak256, toUtf8Bytes, Wallet } from 'ethers';
 import { deadUrl } from '../devnet/client-helpers';
-import { helper, nodeModule, onTab } from '../nodes/node-helpers';
+import { configCredentials, configNode, helper, nodeModule, onTab } from '../nodes/node-helpers';
 import { guardProcess } from './helpers';
 
 const MSG_RUNS = 1000;
@@ -165,11 +165,9 @@ describe('reliability: fuzzing every node with random msgs and settings (issue 6
     assert.deepEqual(guard.stop(), [], 'no unhandled rejection or uncaught exception');
   });
 
-  const config = (extra: Record<string, unknown> = {}) => ({
-    id: CFG_ID, type: 'crynux-config', name: '', version: 1, network: 'custom', rpcUrls: dead, chainId: '10000',
-    taskAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3', taskQueueAddress: '', relayUrl: dead,
-    gasPriceMode: 'auto', gasLimitMode: 'fixed', gasLimit: '5000000', confirmations: '1', pollInterval: '1', lowBalance: '1', ...extra,
-  });
+  // The usual config node, pointed at the closed port.
+  const config = () =>
+    configNode({ rpcUrl: dead, chainId: 10000, taskAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3', taskQueueAddress: '', relayUrl: dead }, { id: CFG_ID });
 
   /** Loads `type` with `settings`, wired to one helper per output; returns a runner of one msg. */
   async function loadNode(type: string, settings: Record<string, unknown>) {
@@ -179,7 +177,7 @@ describe('reliability: fuzzing every node with random msgs and settings (issue 6
       config(),
       { id: NODE_ID, type, version: 1, crynux: CFG_ID, ...settings, wires },
       ...wires.map(([id]) => ({ id, type: 'helper' })),
-    ]), { [CFG_ID]: { privateKey: KEY } });
+    ]), configCredentials(KEY, CFG_ID));
     const node = helper.getNode(NODE_ID);
     assert.ok(node, `${type} was not created with settings ${JSON.stringify(settings)}`);
     const pending = new Map<string, CaseResult>();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startDevnet, type Devnet } from '../../devnet';
 import { buildGptTaskArgs } from '../../lib/task-args';
 import { startRpcProxy, type RpcProxy } from '../helpers/rpc-proxy';
-import { helper, nodeModule, recordStatus } from '../nodes/node-helpers';
+import { helper, nodeModule, onTab, recordStatus } from '../nodes/node-helpers';
 import { clientOf, configCredentials, configNode, createdTask } from '../e2e/devnet-flow';
 import { eventBlocks, guardProcess, waitUntil } from './helpers';
 
@@ -35,12 +35,12 @@ describe('reliability: an RPC outage seen through crynux-await-result (issue 6 i
   });
 
   it('shows the RPC problem in its status while it lasts and sends the outcome once afterwards', async () => {
-    await helper.load([nodeModule('crynux-config'), nodeModule('crynux-await-result')], [
+    await helper.load([nodeModule('crynux-config'), nodeModule('crynux-await-result')], onTab([
       configNode(devnet, { rpcUrls: proxy.url }),
       { id: 'out-a', type: 'crynux-await-result', version: 1, crynux: 'cfg', timeout: '120', cancelOnTimeout: false, store: '', wires: [['out-ok'], ['out-aborted']] },
       { id: 'out-ok', type: 'helper' },
       { id: 'out-aborted', type: 'helper' },
-    ], configCredentials(devnet.appPrivateKey));
+    ]), configCredentials(devnet.appPrivateKey));
     const node = helper.getNode('out-a');
     const status = recordStatus(node);
     const sent: unknown[] = [];

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Wallet } from 'ethers';
 import { startDevnet, rpcCall, type Devnet } from '../../devnet';
 import { deadUrl } from '../devnet/client-helpers';
+import { placed } from '../nodes/node-helpers';
 import { CONFIG_ID, configNode, pipelineFlow, type Line } from './flows';
 import { deploy, recordComms, startRuntime, type Runtime } from './runtime';
 import { waitUntil } from './helpers';
@@ -102,7 +103,7 @@ describe('reliability: the private key never leaks (issue 6 item 8)', function (
     }
     nodes.push({ id: 'sec-debug-errors', type: 'debug', z, active: true, tosidebar: true, console: true, tostatus: false, complete: 'true', targetType: 'full', wires: [] });
     (nodes.find((n) => n.id === 'rel-catch') as { wires: string[][] }).wires[0].push('sec-debug-errors');
-    await deploy(runtime, nodes);
+    await deploy(runtime, placed(nodes));
 
     for (const id of ['rel-go', 'sec-empty', 'sec-rich', 'sec-wallets', 'sec-bogus']) await runtime.api('POST', `inject/${id}`);
     const read = (name: string): Line[] => {
