@@ -2,6 +2,7 @@
  * Minimal JSON-RPC over fetch for the stand-in relay and the simulated workers. Plain
  * requests (no provider caching or polling of its own) keep the devnet's timing explicit.
  */
+import type { RawLog } from '../../lib/chain/logs';
 
 export class RpcError extends Error {
   constructor(
@@ -30,14 +31,8 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
   return body.result as T;
 }
 
-export interface RpcLog {
-  address: string;
-  topics: string[];
-  data: string;
-  blockNumber: string;
-  transactionHash: string;
-  logIndex: string;
-}
+/** A log as JSON-RPC returns it: the library's shape, shared. */
+export type RpcLog = RawLog;
 
 /** eth_getLogs in bounded ranges (SPEC §3.10), inclusive of both ends. */
 export async function getLogs(

@@ -47,7 +47,8 @@ export function isMethodRefused(err: unknown): boolean {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-function toLog(l: RawLog): LogLike {
+/** A JSON-RPC log with its quantities as numbers, as the event decoders take it. */
+export function toLog(l: RawLog): LogLike {
   return {
     address: l.address,
     topics: l.topics,

@@ -13,7 +13,7 @@ import { decodeRevertData, DEFAULT_GAS_LIMIT, withRevertHint, type ReceiptLike }
 import type { Logger } from '../client-types';
 import { sleep, throwIfAborted } from '../relay/backoff';
 import { RpcAnswerError, type RpcTransport } from './rpc';
-import type { RawLog } from './logs';
+import { toLog, type RawLog } from './logs';
 
 export interface TxQueueOptions {
   rpc: RpcTransport;
@@ -76,14 +76,7 @@ export function parseReceipt(raw: RawReceipt): MinedReceipt {
     transactionHash: raw.transactionHash,
     hash: raw.transactionHash,
     gasUsed: BigInt(raw.gasUsed),
-    logs: raw.logs.map((l) => ({
-      address: l.address,
-      topics: l.topics,
-      data: l.data,
-      blockNumber: Number(l.blockNumber),
-      transactionHash: l.transactionHash,
-      logIndex: Number(l.logIndex),
-    })),
+    logs: raw.logs.map(toLog),
   };
 }
 
