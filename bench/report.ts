@@ -4,12 +4,14 @@
  */
 import type { CpuResult } from './cpu';
 import type { FlowResult } from './flow-common';
+import type { PreviewBenchResult } from './preview';
 import { num, rounded, spread, summarise, type Summary } from './stats';
 import type { ScalingResult } from './watcher-scaling';
 
 export interface BenchResults {
   scaling?: ScalingResult;
   cpu?: CpuResult;
+  preview?: PreviewBenchResult;
   flows: FlowResult[];
   pollMs: number;
   blindEveryMs: number;
@@ -67,6 +69,17 @@ export function figures(res: BenchResults): Record<string, unknown> {
       iterations: res.cpu.iterations, reps: res.cpu.reps, goalMs: 2, totalMs: rounded(res.cpu.perTask, 4),
       stepsMs: Object.fromEntries(Object.entries(res.cpu.steps).map(([k, v]) => [k, rounded(v, 4)])),
       coldFirstBuildMs: Number(res.cpu.coldBuildMs.toFixed(1)),
+    };
+  }
+  if (res.preview) {
+    const p = res.preview;
+    const mode = (m: PreviewBenchResult['mainThread']) => ({
+      maxDelayMs: r(m.maxDelayMs), p99DelayMs: r(m.p99DelayMs), meanDelayMs: r(m.meanDelayMs), utilization: rounded(m.utilization, 3), wallMs: r(m.wallMs),
+    });
+    out.previewEventLoop = {
+      meaning: 'fetch-result editor thumbnails: event-loop delay (monitorEventLoopDelay) and main-thread utilization while they are made',
+      ...p.options, pngBytes: p.pngBytes,
+      mainThread: mode(p.mainThread), workerThread: mode(p.workerThread),
     };
   }
   for (const mode of ['lib', 'nodes'] as const) {
@@ -185,6 +198,20 @@ export function printTables(res: BenchResults): string {
       ['RPC calls per task', num(m(nodes, (f) => f.rpcPerTask)), num(m(lib, (f) => f.rpcPerTask)), ratio(m(nodes, (f) => f.rpcPerTask), m(lib, (f) => f.rpcPerTask)), ''],
     ];
     parts.push(table('6. Node-RED overhead (ours = through the nodes, baseline = direct lib calls, same tasks; ratio = nodes ÷ lib)', rows));
+  }
+  if (res.preview) {
+    const p = res.preview;
+    const row = (figure: string, pick: (m: PreviewBenchResult['mainThread']) => Summary, unit = ' ms'): Row => [
+      figure, spread(pick(p.workerThread), unit), spread(pick(p.mainThread), unit), ratio(pick(p.workerThread).median, pick(p.mainThread).median), '',
+    ];
+    const rows: Row[] = [
+      row('longest event-loop stall', (m) => m.maxDelayMs),
+      row('event-loop delay p99', (m) => m.p99DelayMs),
+      row('main thread busy (utilization)', (m) => m.utilization, ''),
+      row('first result → last preview', (m) => m.wallMs),
+    ];
+    const { tasks, images, side, reps } = p.options;
+    parts.push(table(`7. Editor preview (${tasks} results of ${images} PNGs ${side}×${side}, ${reps} reps; ours = worker thread, baseline = main thread as before; ratio = ours ÷ baseline)`, rows));
   }
   return parts.join('\n');
 }

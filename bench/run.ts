@@ -10,13 +10,14 @@
  *   --runs R          whole-flow runs per mode, lib and nodes alternating (default 2)
  *   --poll-ms MS      client poll interval in the whole-flow runs (default 1000)
  *   --scaling-n LIST  pending-task counts for the watcher benchmark (default 1,10,100,1000)
- *   --only LIST       any of cpu,scaling,flows (default all)
+ *   --only LIST       any of cpu,scaling,flows,preview (default all)
  *   --out FILE        where to write the JSON (default <repo>/bench/results.json); --no-write to skip
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCpu } from './cpu';
+import { benchPreview } from './preview';
 import { DevnetProcess } from './devnet-child';
 import type { FlowOptions, FlowResult } from './flow-common';
 import { runLibFlow } from './flow-lib';
@@ -48,7 +49,7 @@ function parseArgs(argv: string[]): Args {
   const quick = argv.includes('--quick');
   const a: Args = {
     tasks: quick ? 10 : 50, runs: quick ? 1 : 2, pollMs: 1000, scalingN: quick ? [1, 10, 100] : [1, 10, 100, 1000],
-    only: new Set(['cpu', 'scaling', 'flows']), out: path.join(repoRoot(), 'bench', 'results.json'), quick,
+    only: new Set(['cpu', 'scaling', 'flows', 'preview']), out: path.join(repoRoot(), 'bench', 'results.json'), quick,
   };
   const value = (i: number) => {
     const v = argv[i + 1];
@@ -71,7 +72,7 @@ function parseArgs(argv: string[]): Args {
       if (a.scalingN.some((n) => !Number.isInteger(n) || n < 1 || n > 1900)) throw new Error('--scaling-n takes whole numbers from 1 to 1900');
     } else if (k === '--only') {
       a.only = new Set(value(i++).split(','));
-      for (const s of a.only) if (!['cpu', 'scaling', 'flows'].includes(s)) throw new Error(`--only: unknown section ${s} (cpu, scaling, flows)`);
+      for (const s of a.only) if (!['cpu', 'scaling', 'flows', 'preview'].includes(s)) throw new Error(`--only: unknown section ${s} (cpu, scaling, flows, preview)`);
     } else if (k === '--out') a.out = path.resolve(value(i++));
     else if (k === '--no-write') a.out = null;
     else throw new Error(`unknown option ${k} (see bench/run.ts)`);
@@ -113,6 +114,10 @@ async function main(): Promise<void> {
   if (a.only.has('cpu')) {
     progress('cpu: local steps per task');
     res.cpu = await benchCpu({ iterations: 300, reps: 5 });
+  }
+  if (a.only.has('preview')) {
+    progress('preview: event loop while thumbnails are made (main thread vs worker thread)');
+    res.preview = await benchPreview({ tasks: a.quick ? 1 : 3, images: 8, side: 1024, reps: a.quick ? 1 : 3 });
   }
   if (a.only.has('scaling')) {
     progress(`scaling: N = ${a.scalingN.join(', ')}`);

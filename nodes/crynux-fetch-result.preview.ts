@@ -3,6 +3,8 @@
  * to the editor over Node-RED's comms channel (`crynux-fetch-result/<node id>`, retained so
  * an editor opened later still sees them). The editor script in crynux-fetch-result.html
  * draws them under the node. Text results have no preview; a preview with no images clears it.
+ * The nodes pass a renderer that works the thumbnails out on a worker thread
+ * (crynux-fetch-result.preview-worker.ts); without one, `show` computes them at once, here.
  */
 import { pngSize, thumbnail } from './crynux-fetch-result.thumbnail';
 
@@ -35,6 +37,9 @@ export interface CommsAPI {
   publish(topic: string, data: unknown, retain?: boolean): void;
 }
 
+/** Works a preview out elsewhere (a worker thread); undefined when there is none to show. */
+export type RenderPreview = (files: Buffer[], size: number, taskId?: string) => Promise<PreviewData | undefined>;
+
 /** One thumbnail: downscaled when readable, the file itself when small, else none. */
 export function previewImage(file: Buffer, size: number): PreviewImage | undefined {
   const thumb = thumbnail(file, size);
@@ -64,27 +69,36 @@ function dataUrl(png: Buffer): string {
 export class Preview {
   private shown = false;
   private readonly topic: string;
+  /** Bumped by every show and clear: a preview that comes back later than either is stale. */
+  private generation = 0;
+  private rendering = false;
+  /** The newest result waiting while one is rendered: results in between are never drawn. */
+  private waiting?: { files: Buffer[]; taskId?: string; generation: number };
 
   constructor(
     private readonly comms: CommsAPI | undefined,
     nodeId: string,
     private readonly options: { enabled: boolean; size: number },
+    private readonly render?: RenderPreview,
   ) {
     this.topic = PREVIEW_TOPIC_PREFIX + nodeId;
   }
 
+  /** Returns at once when there is a renderer: the msg never waits for its thumbnails. */
   show(files: Buffer[], taskId?: string): void {
     if (!this.options.enabled || !this.comms) return;
-    try {
-      this.comms.publish(this.topic, previewOf(files, this.options.size, taskId), true);
-      this.shown = true;
-    } catch {
-      // A preview never fails the message it shows.
+    if (!this.render) {
+      this.publish(() => previewOf(files, this.options.size, taskId));
+      return;
     }
+    this.waiting = { files, taskId, generation: ++this.generation };
+    this.next();
   }
 
   /** Removes the thumbnails (and the retained copy) when there were any. */
   clear(): void {
+    this.generation++;
+    this.waiting = undefined;
     if (!this.shown || !this.comms) return;
     this.shown = false;
     try {
@@ -92,7 +106,32 @@ export class Preview {
       // also deletes the retained thumbnails.
       this.comms.publish(this.topic, EMPTY, false);
     } catch {
-      // as above
+      // A preview never fails the message it shows.
+    }
+  }
+
+  private next(): void {
+    const job = this.waiting;
+    if (this.rendering || !job) return;
+    this.waiting = undefined;
+    this.rendering = true;
+    // new Promise: a renderer that throws at once is caught like one that rejects.
+    new Promise<PreviewData | undefined>((resolve) => resolve(this.render!(job.files, this.options.size, job.taskId)))
+      .catch(() => undefined)
+      .then((data) => {
+        this.rendering = false;
+        if (data && job.generation === this.generation) this.publish(() => data);
+        this.next();
+      })
+      .catch(() => undefined);
+  }
+
+  private publish(data: () => PreviewData): void {
+    try {
+      this.comms!.publish(this.topic, data(), true);
+      this.shown = true;
+    } catch {
+      // A preview never fails the message it shows.
     }
   }
 }

@@ -27,6 +27,7 @@ import {
 } from './shared';
 import { gptReply, splitImages } from './crynux-fetch-result.output';
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, MIN_PREVIEW_SIZE, Preview, type CommsAPI } from './crynux-fetch-result.preview';
+import { usePreviewPool } from './crynux-fetch-result.preview-worker';
 
 interface FetchSettings {
   crynux?: string;
@@ -74,14 +75,19 @@ export = function (RED: NodeAPI) {
     }
     const perImage = settings.output === 'parts';
     // Flows saved before the preview existed have no `preview`: on, like a new node.
-    const preview = new Preview((RED as NodeAPI & { comms?: CommsAPI }).comms, node.id, {
-      enabled: settings.preview !== false && settings.preview !== 'false',
-      size: previewSize,
-    });
+    // Thumbnails are made on a worker thread shared by all fetch-result nodes, not on the runtime's.
+    const previewPool = usePreviewPool();
+    const preview = new Preview(
+      (RED as NodeAPI & { comms?: CommsAPI }).comms,
+      node.id,
+      { enabled: settings.preview !== false && settings.preview !== 'false', size: previewSize },
+      previewPool.render,
+    );
     node.on('close', (_removed: boolean, done: () => void) => {
       stopFollowing();
       preview.clear();
-      done();
+      // The last fetch-result node to close ends the thread: a redeploy leaves none behind.
+      void previewPool.release().finally(() => done());
     });
 
     handleInput<CrynuxMsg>(node, status, async ({ msg, job, signal, send }) => {
@@ -126,10 +132,11 @@ export = function (RED: NodeAPI) {
       }
       msg.payload = files;
       msg.mimetype = 'image/png';
-      preview.show(files, taskId);
       job.succeed('crynux-fetch-result.status.images', { taskId, count: files.length });
-      if (!perImage) return msg;
-      for (const part of splitImages(msg, files, RED.util.cloneMessage, RED.util.generateId)) send(part);
+      if (!perImage) send(msg);
+      else for (const part of splitImages(msg, files, RED.util.cloneMessage, RED.util.generateId)) send(part);
+      // After the msg is on its way: the preview never holds it up.
+      preview.show(files, taskId);
       return undefined;
     });
   }

@@ -242,7 +242,8 @@ describe('crynux-fetch-result preview in the runtime (devnet)', function () {
     const crynux = await succeeded(await clientOf(), buildSdTaskArgs({ prompt: 'two herons', numImages: 2, width: 128, height: 64 }));
     node.receive({ crynux });
     await waitUntil(() => out.length === 2, 30_000, 'two images');
-    const calls = previewCalls();
+    // The preview follows the msg (it is made on a worker thread, off the msg's path).
+    const calls = await waitUntil(() => previewCalls().length > 0 && previewCalls(), 30_000, 'the preview');
     assert.equal(calls.length, 1);
     const [topic, data, retain] = calls[0].args as [string, PreviewData, boolean];
     assert.equal(topic, 'crynux-fetch-result/f');
@@ -272,7 +273,10 @@ describe('crynux-fetch-result preview in the runtime (devnet)', function () {
     on.node.receive({ crynux: await succeeded(await clientOf(), buildGptTaskArgs({ model: 'm/m', prompt: 'Say hello' })) });
     await waitUntil(() => on.out.length === 1, 30_000, 'reply');
     assert.equal(typeof on.out[0].payload, 'string');
-    assert.equal(previewCalls().length, 0);
+    // Previews are published in order: once an image result's preview is out, the text result's would be too.
+    on.node.receive({ crynux: await succeeded(await clientOf(), buildSdTaskArgs({ prompt: 'a seen owl', numImages: 1, width: 64, height: 64 })) });
+    const calls = await waitUntil(() => previewCalls().length > 0 && previewCalls(), 30_000, 'the image preview');
+    assert.deepEqual(calls.map((c) => (c.args[1] as PreviewData).count), [1], 'one preview: the image\'s, none for the text');
   });
 
   it('a bad preview size is a configuration error naming the setting', async () => {
