@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import { buildSdTaskArgs, buildGptTaskArgs } from '../../lib/task-args';
 import { ABORT_REASONS } from '../../lib/protocol';
 import { handover } from '../../nodes/crynux-await-result.pending';
-import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil, useDevnet } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled, FEE_WEI } from '../e2e/devnet-flow';
 
 const modules = [nodeModule('crynux-config'), nodeModule('crynux-await-result')];
@@ -26,14 +26,7 @@ describe('crynux-await-result node (devnet)', function () {
   this.timeout(60_000);
   let devnet: Devnet;
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 3, taskTimeoutSeconds: DEADLINE_S });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 3, taskTimeoutSeconds: DEADLINE_S }, (d) => (devnet = d));
   afterEach(() => helper.unload());
 
   function flow(settings: Record<string, unknown> = {}): object[] {

@@ -4,23 +4,16 @@
  * reverts with "No available task". The revert reaches a Catch node with that reason.
  */
 import assert from 'node:assert/strict';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import { forgetCarryOver } from '../../nodes/shared';
-import { catchFlow, configCredentials, configNode, helper, nextMessage, nodeModule, onTab, recordStatus } from './node-helpers';
+import { catchFlow, configCredentials, configNode, helper, nextMessage, nodeModule, onTab, recordStatus, useDevnet } from './node-helpers';
 
 const NODES = ['crynux-config', 'crynux-build-task', 'crynux-create-task'].map(nodeModule);
 
 describe('crynux-create-task node: reverts (devnet without workers, queue limit 0)', function () {
   let devnet: Devnet;
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 0, queueSizeLimit: 0 });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 0, queueSizeLimit: 0 }, (d) => (devnet = d));
   afterEach(async () => {
     await helper.unload();
     forgetCarryOver('cfg'); // this devnet's records must not reach the next suite's

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import { forgetCarryOver } from '../../nodes/shared';
 import type { CrynuxClient } from '../../lib/client';
 import { clientOf, configCredentials, configNode, CONFIG_ID } from '../e2e/devnet-flow';
 import { fakeTaskHash } from '../devnet/client-helpers';
-import { helper, nodeModule, onTab } from './node-helpers';
+import { helper, nodeModule, onTab, useDevnet } from './node-helpers';
 
 const NODES = ['crynux-config', 'crynux-create-task'].map(nodeModule);
 const DAY_MS = 24 * 3600 * 1000;
@@ -19,14 +19,7 @@ describe('crynux-create-task: forgetting old tracked jobs (devnet)', function ()
   this.timeout(60_000);
   let devnet: Devnet;
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 0 });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 0 }, (d) => (devnet = d));
   afterEach(async () => {
     sinon.restore();
     await helper.unload();

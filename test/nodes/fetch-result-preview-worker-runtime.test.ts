@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import workerThreads from 'node:worker_threads';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import { buildSdTaskArgs } from '../../lib/task-args';
 import { PREVIEW_TOPIC_PREFIX, previewOf, type PreviewData } from '../../nodes/crynux-fetch-result.preview';
 import { sharedPreviewPool } from '../../nodes/crynux-fetch-result.preview-worker';
 import { clientOf, configCredentials, configNode, createdTask, watchUnhandled } from '../e2e/devnet-flow';
-import { helper, nodeModule, onTab, waitUntil } from './node-helpers';
+import { helper, nodeModule, onTab, waitUntil, useDevnet } from './node-helpers';
 import { watch } from './preview-fixtures';
 
 describe('crynux-fetch-result in the runtime: previews on the thread (devnet)', function () {
@@ -28,14 +28,7 @@ describe('crynux-fetch-result in the runtime: previews on the thread (devnet)', 
   const fetchNode = (id: string) => ({ id, type: 'crynux-fetch-result', name: '', version: 1, crynux: 'cfg', timeout: '30', output: 'array', parallel: '4', maxSize: '32', previewSize: '64', wires: [['out']] });
   const flow = (...ids: string[]) => onTab([configNode(devnet), ...ids.map(fetchNode), { id: 'out', type: 'helper' }]);
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 3 });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 3 }, (d) => (devnet = d));
   afterEach(async () => {
     await helper.unload();
     sinon.restore();

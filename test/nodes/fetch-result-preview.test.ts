@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { PNG } from 'pngjs';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
 import { buildGptTaskArgs, buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { pngSize, thumbnail } from '../../nodes/crynux-fetch-result.thumbnail';
@@ -20,7 +20,7 @@ import {
   previewOf,
   type PreviewData,
 } from '../../nodes/crynux-fetch-result.preview';
-import { helper, nodeModule, onTab, waitUntil } from './node-helpers';
+import { helper, nodeModule, onTab, waitUntil, useDevnet } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask } from '../e2e/devnet-flow';
 
 /** Deterministic pseudo-random bytes (so a failure reproduces). */
@@ -202,14 +202,7 @@ describe('crynux-fetch-result preview in the runtime (devnet)', function () {
     fetchResult(RED);
   };
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 3 });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 3 }, (d) => (devnet = d));
   afterEach(async () => {
     await helper.unload();
     sinon.restore();

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
 import { TimeoutError } from '../../lib/errors';
 import { buildGptTaskArgs, buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { RelayClient } from '../../lib/relay/relay-client';
-import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil, useDevnet } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled } from '../e2e/devnet-flow';
 
 const modules = [nodeModule('crynux-config'), nodeModule('crynux-fetch-result')];
@@ -21,14 +21,7 @@ describe('crynux-fetch-result node (devnet)', function () {
   this.timeout(60_000);
   let devnet: Devnet;
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 3 });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 3 }, (d) => (devnet = d));
   afterEach(async () => {
     sinon.restore();
     await helper.unload();

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { startDevnet, type Devnet } from '../../devnet';
+import type { Devnet } from '../../devnet';
 import type { CrynuxClient } from '../../lib/client';
 import { TaskArgsError } from '../../lib/errors';
 import { buildSdTaskArgs, type BuiltTask } from '../../lib/task-args';
 import { MAX_SECONDS, timeoutFor } from '../../nodes/shared';
-import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil, type StatusCall } from './node-helpers';
+import { catchFlow, helper, nodeModule, onTab, recordStatus, waitUntil, type StatusCall, useDevnet } from './node-helpers';
 import { clientOf, configCredentials, configNode, createdTask, sleep, watchUnhandled, FEE_WEI } from '../e2e/devnet-flow';
 
 const EXPECTED = `a number of seconds greater than 0 and at most ${MAX_SECONDS} (24 days)`;
@@ -68,14 +68,7 @@ describe('msg.timeout in the step nodes (devnet)', function () {
   const modules = ['crynux-config', 'crynux-upload-params', 'crynux-await-result', 'crynux-fetch-result'].map(nodeModule);
   let devnet: Devnet;
 
-  before(async () => {
-    devnet = await startDevnet({ workers: 3, taskTimeoutSeconds: DEADLINE_S });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await devnet?.stop();
-  });
+  useDevnet({ workers: 3, taskTimeoutSeconds: DEADLINE_S }, (d) => (devnet = d));
   afterEach(async () => {
     sinon.restore();
     // A test that failed half-way leaves its task holding the workers the next test needs.

@@ -6,12 +6,30 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { nodeRedPath } from '../helpers/node-red';
+import { startDevnet, type Devnet, type StartDevnetOptions } from '../../devnet';
 
 // The helper has no types; it is used through a thin `any` surface.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: any = require('node-red-node-test-helper');
 // Node-RED 4 by default; the Node-RED 5 job points CRYNUX_NODE_RED_DIR at compat/node-red-5.
 helper.init(nodeRedPath());
+
+/**
+ * One devnet and the test helper's server for the enclosing suite: started before its first
+ * test, stopped after its last. `use` receives the devnet once it runs (call inside describe).
+ */
+export function useDevnet(options: StartDevnetOptions, use: (devnet: Devnet) => void): void {
+  let devnet: Devnet | undefined;
+  before(async () => {
+    devnet = await startDevnet(options);
+    use(devnet);
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+    await devnet?.stop();
+  });
+}
 
 /** dist/nodes, next to this compiled file's dist/test/nodes (works for any CRYNUX_DIST). */
 export const DIST_NODES = path.resolve(__dirname, '..', '..', 'nodes');
