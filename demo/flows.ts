@@ -24,6 +24,32 @@ export interface DemoNetwork {
 
 export const DEMO_CONFIG_ID = 'crynux-demo-devnet';
 
+/** Where a devnet is, as a crynux-config node needs it. */
+export type DevnetTarget = Omit<DemoNetwork, 'privateKey'>;
+
+/**
+ * A crynux-config node for a devnet as its dialog saves it, without the key (a credential,
+ * given apart). `fields` sets the id and anything else; the demo and the tests both use it.
+ */
+export function devnetConfigNode(net: DevnetTarget, fields: { id: string } & Record<string, unknown>): FlowNode {
+  return {
+    type: 'crynux-config',
+    version: 1,
+    network: 'custom',
+    rpcUrls: net.rpcUrl,
+    chainId: String(net.chainId),
+    taskAddress: net.taskAddress,
+    taskQueueAddress: net.taskQueueAddress,
+    relayUrl: net.relayUrl,
+    gasPriceMode: 'auto',
+    gasPrice: '',
+    gasLimitMode: 'fixed',
+    gasLimit: '5000000',
+    confirmations: '1',
+    ...fields,
+  };
+}
+
 export function readExamples(dir: string): { name: string; nodes: FlowNode[] }[] {
   return fs
     .readdirSync(dir)
@@ -58,23 +84,7 @@ export function buildDemoFlows(examples: { name: string; nodes: FlowNode[] }[], 
     }
   }
   out.push({
-    id: DEMO_CONFIG_ID,
-    type: 'crynux-config',
-    name: 'Local devnet (demo)',
-    version: 1,
-    network: 'devnet',
-    rpcUrls: net.rpcUrl,
-    chainId: String(net.chainId),
-    taskAddress: net.taskAddress,
-    taskQueueAddress: net.taskQueueAddress,
-    relayUrl: net.relayUrl,
-    gasPriceMode: 'auto',
-    gasPrice: '',
-    gasLimitMode: 'fixed',
-    gasLimit: '5000000',
-    confirmations: '1',
-    pollInterval: '1',
-    lowBalance: '10',
+    ...devnetConfigNode(net, { id: DEMO_CONFIG_ID, name: 'Local devnet (demo)', network: 'devnet', pollInterval: '1', lowBalance: '10' }),
     credentials: { privateKey: net.privateKey },
   });
   return out;

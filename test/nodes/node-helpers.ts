@@ -7,6 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { nodeRedPath } from '../helpers/node-red';
 import { startDevnet, type Devnet, type StartDevnetOptions } from '../../devnet';
+import { devnetConfigNode, type DevnetTarget } from '../../demo/flows';
 
 // The helper has no types; it is used through a thin `any` surface.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -114,13 +115,7 @@ export function onTab(nodes: object[], tab = 'flow'): object[] {
 }
 
 /** What a crynux-config node points at; a Devnet has all of it. */
-export interface ConfigTarget {
-  rpcUrl: string;
-  chainId: number;
-  taskAddress: string;
-  taskQueueAddress: string;
-  relayUrl: string;
-}
+export type ConfigTarget = DevnetTarget;
 
 export const CONFIG_ID = 'cfg';
 
@@ -130,27 +125,7 @@ export const CONFIG_ID = 'cfg';
  */
 export function configNode(net: ConfigTarget, extra: Record<string, unknown> = {}): Record<string, unknown> {
   if ('privateKey' in extra || 'credentials' in extra) throw new Error('configNode: pass the key with configCredentials, not as a property');
-  return {
-    id: CONFIG_ID,
-    type: 'crynux-config',
-    name: 'test devnet',
-    version: 1,
-    network: 'custom',
-    rpcUrls: net.rpcUrl,
-    chainId: String(net.chainId),
-    taskAddress: net.taskAddress,
-    taskQueueAddress: net.taskQueueAddress,
-    relayUrl: net.relayUrl,
-    gasPriceMode: 'auto',
-    gasPrice: '',
-    gasLimitMode: 'fixed',
-    gasLimit: '5000000',
-    confirmations: '1',
-    pollInterval: '0.1',
-    lowBalance: '1',
-    store: '',
-    ...extra,
-  };
+  return devnetConfigNode(net, { id: CONFIG_ID, name: 'test devnet', pollInterval: '0.1', lowBalance: '1', store: '', ...extra });
 }
 
 /** The credentials argument of helper.load / setFlows for config node `id`. */
