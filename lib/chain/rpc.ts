@@ -154,6 +154,9 @@ export class RpcTransport extends EventEmitter {
         answer = await this.post(index, method, params);
       } catch (err) {
         if (err instanceof ConfigError) throw err;
+        // After an outage the endpoint may come back as another chain (a devnet restarted on the
+        // same port: same id, task ids from 1 again), so it is checked again before its next use.
+        this.verified.delete(index);
         problems.push(`${displayUrl(this.urls[index])}: ${(err as Error).message}`);
         continue;
       }

@@ -119,6 +119,21 @@ describe('RpcTransport', () => {
       err.message === `RPC ${b.url} serves another chain with chain id 10000 (genesis block ${b.genesis}, expected ${a.genesis})`);
   });
 
+  it('an endpoint that comes back from an outage as another chain (a devnet restarted on its port) is refused', async () => {
+    const a = await start(10000, 3);
+    a.genesis = `0x${'aa'.repeat(32)}`;
+    const rpc = new RpcTransport({ urls: [a.url], chainId: 10000 });
+    assert.equal(await rpc.request('eth_blockNumber'), '0x3');
+    a.mode = 'html503';
+    await assert.rejects(rpc.request('eth_blockNumber'), ChainConnectionError);
+    a.mode = 'ok';
+    a.genesis = `0x${'cc'.repeat(32)}`;
+    await assert.rejects(rpc.request('eth_blockNumber'), (err: unknown) =>
+      err instanceof ConfigError && err.message === `RPC ${a.url} serves another chain with chain id 10000 (genesis block ${a.genesis}, expected 0x${'aa'.repeat(32)})`);
+    a.genesis = `0x${'aa'.repeat(32)}`;
+    assert.equal(await rpc.request('eth_blockNumber'), '0x3', 'the same chain back: used again');
+  });
+
   it('an endpoint that does not serve block 0 is used on its chain id alone', async () => {
     const a = await start(10000, 7);
     const b = await start(10000, 8);
