@@ -153,7 +153,10 @@ export class RpcTransport extends EventEmitter {
         await this.verify(index);
         answer = await this.post(index, method, params);
       } catch (err) {
-        if (err instanceof ConfigError) throw err;
+        if (err instanceof ConfigError) {
+          this.markDown(err.message); // health shows why nothing is sent, not an older outage
+          throw err;
+        }
         // After an outage the endpoint may come back as another chain (a devnet restarted on the
         // same port: same id, task ids from 1 again), so it is checked again before its next use.
         this.verified.delete(index);

@@ -12,12 +12,15 @@ import { rpcCall } from '../../devnet/chain/anvil';
 import { JsonFileStore } from '../../lib/tracker';
 import type { CrynuxClient } from '../../lib/client';
 import type { Logger } from '../../lib/client-types';
-import { chainClient, fakeTaskHash, guardProcess, startChainOnly, txCount, type ChainOnly } from './helpers';
+import { startDevnet, type Devnet } from '../../devnet';
+import { buildSdTaskArgs } from '../../lib/task-args';
+import { chainClient, devnetClient, fakeTaskHash, guardProcess, startChainOnly, txCount, waitUntil, type ChainOnly } from './helpers';
 
 describe('reliability: a chain reset with the same chain id and addresses (persistent store)', function () {
   this.timeout(60_000);
   let dir: string;
   const chains: ChainOnly[] = [];
+  const devnets: Devnet[] = [];
   const clients: CrynuxClient[] = [];
   let guard: ReturnType<typeof guardProcess>;
 
@@ -28,6 +31,7 @@ describe('reliability: a chain reset with the same chain id and addresses (persi
   after(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
     for (const c of chains.splice(0)) await c.stop().catch(() => undefined);
+    for (const d of devnets.splice(0)) await d.stop().catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(guard.stop(), [], 'no unhandled rejection or uncaught exception');
   });
@@ -101,5 +105,33 @@ describe('reliability: a chain reset with the same chain id and addresses (persi
       [old.txHash, genesisA],
       'the old chain\'s job is kept as it was',
     );
+  });
+
+  it('a client whose RPC comes back as a new devnet on the same port stops, and never cancels the new chain\'s task 1', async () => {
+    const first = await startDevnet({ workers: 3, taskTimeoutSeconds: 60 });
+    devnets.push(first);
+    const port = Number(new URL(first.rpcUrl).port);
+    const a = devnetClient(first, { pollIntervalMs: 100 });
+    clients.push(a);
+    const built = buildSdTaskArgs({ prompt: 'old chain [devnet:stuck]', numImages: 1 });
+    const old = await a.createTask({ ...built, taskFee: 12345n });
+    await a.uploadTaskArgs(old.taskId, built.taskArgs, { timeoutMs: 30_000 });
+    // Timed out at once, it tries on every poll to cancel the task once the deadline has passed.
+    const waiting = a.waitForOutcome(old.taskId, { fromBlock: old.blockNumber, timeoutMs: 1, cancelOnTimeout: true });
+    waiting.catch(() => undefined);
+    await first.stop();
+
+    const second = await startDevnet({ workers: 3, taskTimeoutSeconds: 60, rpcPort: port });
+    devnets.push(second);
+    assert.equal(second.rpcUrl, first.rpcUrl, 'the same URL, another chain');
+    const b = devnetClient(second, { pollIntervalMs: 100 });
+    clients.push(b);
+    const created = await b.createTask({ ...buildSdTaskArgs({ prompt: 'new chain [devnet:stuck]', numImages: 1 }), taskFee: 12345n });
+    assert.equal(created.taskId, old.taskId, 'the same task id on the new chain');
+    await second.increaseTime(61); // past its deadline: the old client's cancel would now go through
+
+    await waitUntil('the old client to refuse the new chain', () => /serves another chain/.test(a.health().lastError ?? ''));
+    await assert.rejects(a.getBalance(), /serves another chain with chain id 10000/);
+    assert.equal((await b.getTaskInfo(created.taskId)).state, 'running', 'the new chain\'s task was not cancelled');
   });
 });
