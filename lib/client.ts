@@ -106,8 +106,7 @@ export class CrynuxClient extends EventEmitter {
     const chainId = await this.rpc.connect();
     const genesisHash = this.rpc.genesisHash;
     this.tracker.setChain(chainId, genesisHash);
-    const tracked = await this.tracker.list();
-    const elsewhere = await this.tracker.otherChainCount();
+    const { here: tracked, elsewhere } = await this.tracker.byChain();
     if (elsewhere > 0) {
       this.log.warn(`${elsewhere} tracked job(s) in the store were recorded on another chain with chain id ${chainId} (a reset devnet or network): they are kept but not resumed here`);
     }

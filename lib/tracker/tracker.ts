@@ -93,10 +93,11 @@ export class TaskTracker {
     return !!rec && (!this.genesisHash || !rec.genesisHash || rec.genesisHash === this.genesisHash);
   }
 
-  /** How many records belong to another chain (they are kept, and ignored). */
-  async otherChainCount(): Promise<number> {
-    const all = await this.serial(() => this.all());
-    return Object.values(all).filter((rec) => !this.mine(rec)).length;
+  /** This chain's records, and how many belong to another chain (kept, and ignored), from one read. */
+  async byChain(): Promise<{ here: TrackedTask[]; elsewhere: number }> {
+    const all = Object.values(await this.serial(() => this.all()));
+    const here = all.filter((rec) => this.mine(rec));
+    return { here, elsewhere: all.length - here.length };
   }
 
   /**
@@ -126,7 +127,7 @@ export class TaskTracker {
   }
 
   async list(): Promise<TrackedTask[]> {
-    return Object.values(await this.serial(() => this.all())).filter((rec) => this.mine(rec));
+    return (await this.byChain()).here;
   }
 
   async get(key: string): Promise<TrackedTask | undefined> {

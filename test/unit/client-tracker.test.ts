@@ -88,7 +88,7 @@ describe('TaskTracker', () => {
       assert.deepEqual(await b.list(), []);
       assert.equal(await b.get('job'), undefined);
       assert.equal(await b.byTaskId('1'), undefined);
-      assert.equal(await b.otherChainCount(), 1);
+      assert.equal((await b.byChain()).elsewhere, 1);
       assert.equal((await onChain(store, A).get('job'))?.txHash, '0x01', 'kept for its own chain');
     });
 
